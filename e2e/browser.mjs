@@ -1,0 +1,52 @@
+// Shared e2e helpers: the page server and headless Debian Chromium via playwright-core.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { startServer } from '../scripts/serve.mjs';
+
+export const SCREENSHOTS = new URL('./screenshots/', import.meta.url).pathname;
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+  '--disable-quic', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run',
+];
+
+/**
+ * Starts the server and a browser; returns { url, browser, close }.
+ * Every request the browser makes outside 127.0.0.1 is recorded in `foreign`.
+ */
+export async function launch() {
+  const { server, url } = await startServer(0);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+  return {
+    url,
+    browser,
+    async close() {
+      await browser.close();
+      await new Promise((ok) => server.close(ok));
+    },
+  };
+}
+
+/**
+ * Opens a page and records its console errors, uncaught exceptions and any request
+ * that leaves 127.0.0.1.
+ */
+export async function openPage(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = { consoleErrors: [], pageErrors: [], foreignRequests: [] };
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.consoleErrors.push(msg.text()); });
+  page.on('pageerror', (err) => problems.pageErrors.push(err.message));
+  page.on('request', (req) => {
+    const u = new URL(req.url());
+    if (!['127.0.0.1', ''].includes(u.hostname) && !['data:', 'blob:'].includes(u.protocol)) {
+      problems.foreignRequests.push(req.url());
+    }
+  });
+  await page.goto(url);
+  return { page, problems };
+}

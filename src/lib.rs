@@ -1,0 +1,28 @@
+//! pclab: predictive coding networks, exact and fast, native and in the browser.
+//!
+//! One module per concept of predictive coding (PC):
+//! - [`activation`]: the nonlinearities f and their derivatives f'.
+//! - [`energy`]: per-layer energies (negative log-likelihoods) and their prediction errors.
+//! - [`network`]: layered networks, predictions μ_l, feedforward pass, initialisation.
+//! - [`inference`]: settling the beliefs v_l (exact, fixed-prediction, strict, standard).
+//! - [`learning`]: weight gradients: local PC rule, backprop, backprop through inference.
+//! - [`optimizer`]: SGD, momentum, Adam, weight decay.
+//! - [`flops`]: floating-point operation accounting by phase.
+//! - [`data`]: the shipped MNIST split and the IDX loader.
+
+pub mod activation;
+pub mod data;
+pub mod energy;
+pub mod flops;
+pub mod inference;
+pub mod learning;
+pub mod network;
+pub mod optimizer;
+
+/// The engine's version, as shown on the page and printed by the CLI.
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
