@@ -1,1 +1,133 @@
-//! (to be written)
+//! The nonlinearities f of the predictions, with f' (for prediction errors and
+//! local weight updates) and f'' (for differentiating through inference).
+
+use crate::error::{PcError, Result};
+use crate::linalg::{real, to_f64, Real};
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+/// An elementwise nonlinearity f.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    /// f(x) = x.
+    Identity,
+    /// f(x) = tanh x, f' = 1 − tanh² x.
+    Tanh,
+    /// f(x) = σ(x) = 1/(1 + e^{−x}), f' = σ(1 − σ).
+    Sigmoid,
+    /// f(x) = max(0, x), with f'(0) = 0 as in torch.
+    Relu,
+    /// f(x) = x for x > 0, slope·x otherwise (torch default slope 0.01).
+    LeakyRelu {
+        /// The slope for x ≤ 0.
+        slope: f64,
+    },
+    /// f(x) = x·Φ(x), the exact (erf) GELU as torch's default.
+    Gelu,
+}
+
+impl Activation {
+    /// Leaky ReLU with torch's default slope 0.01.
+    pub const LEAKY_RELU: Activation = Activation::LeakyRelu { slope: 0.01 };
+
+    /// Parses torch-style names: identity (or linear), tanh, sigmoid, relu, leaky_relu, gelu.
+    pub fn from_name(name: &str) -> Result<Self> {
+        Ok(match name.to_ascii_lowercase().as_str() {
+            "identity" | "linear" | "none" => Activation::Identity,
+            "tanh" => Activation::Tanh,
+            "sigmoid" => Activation::Sigmoid,
+            "relu" => Activation::Relu,
+            "leaky_relu" | "leakyrelu" => Activation::LEAKY_RELU,
+            "gelu" => Activation::Gelu,
+            other => return Err(PcError::Config(format!("unknown activation '{other}'"))),
+        })
+    }
+
+    /// `(f(x), f'(x))`, sharing the work between the two.
+    pub fn value_and_derivative<T: Real>(self, x: T) -> (T, T) {
+        let zero = T::zero();
+        let one = T::one();
+        match self {
+            Activation::Identity => (x, one),
+            Activation::Tanh => {
+                let t = x.tanh();
+                (t, one - t * t)
+            }
+            Activation::Sigmoid => {
+                let s = one / (one + (-x).exp());
+                (s, s * (one - s))
+            }
+            Activation::Relu => {
+                if x > zero {
+                    (x, one)
+                } else {
+                    (zero, zero)
+                }
+            }
+            Activation::LeakyRelu { slope } => {
+                if x > zero {
+                    (x, one)
+                } else {
+                    let a = real::<T>(slope);
+                    (a * x, a)
+                }
+            }
+            Activation::Gelu => {
+                let cdf = real::<T>(0.5 * (1.0 + libm::erf(to_f64(x) / std::f64::consts::SQRT_2)));
+                (x * cdf, cdf + x * gaussian_density(x))
+            }
+        }
+    }
+
+    /// f(x).
+    pub fn value<T: Real>(self, x: T) -> T {
+        self.value_and_derivative(x).0
+    }
+
+    /// f'(x).
+    pub fn derivative<T: Real>(self, x: T) -> T {
+        self.value_and_derivative(x).1
+    }
+
+    /// f''(x): −2 tanh(1 − tanh²), σ(1 − σ)(1 − 2σ), φ(x)(2 − x²) for GELU, 0 for the
+    /// piecewise-linear ones.
+    pub fn second_derivative<T: Real>(self, x: T) -> T {
+        let one = T::one();
+        let two = real::<T>(2.0);
+        match self {
+            Activation::Identity | Activation::Relu | Activation::LeakyRelu { .. } => T::zero(),
+            Activation::Tanh => {
+                let t = x.tanh();
+                -two * t * (one - t * t)
+            }
+            Activation::Sigmoid => {
+                let s = one / (one + (-x).exp());
+                s * (one - s) * (one - two * s)
+            }
+            Activation::Gelu => gaussian_density(x) * (two - x * x),
+        }
+    }
+
+    /// `value = f(x)` and `slope = f'(x)` elementwise, in one pass; counts one FLOP per
+    /// element for each of the two.
+    pub(crate) fn evaluate<T: Real>(
+        self,
+        x: &DMatrix<T>,
+        value: &mut DMatrix<T>,
+        slope: &mut DMatrix<T>,
+        flops: &mut u64,
+    ) {
+        *flops += 2 * x.len() as u64;
+        let pairs = value.as_mut_slice().iter_mut().zip(slope.as_mut_slice());
+        for ((v, s), &x) in pairs.zip(x.as_slice()) {
+            (*v, *s) = self.value_and_derivative(x);
+        }
+    }
+}
+
+/// The standard normal density φ(x) = e^{−x²/2}/√(2π).
+fn gaussian_density<T: Real>(x: T) -> T {
+    let inv_sqrt_2pi = real::<T>(1.0 / (2.0 * std::f64::consts::PI).sqrt());
+    (-(x * x) / real::<T>(2.0)).exp() * inv_sqrt_2pi
+}

@@ -1,1 +1,203 @@
-//! (to be written)
+//! Per-layer energies: the negative log-likelihood of a belief v_l under its
+//! prediction μ_l, and the prediction errors they define.
+//!
+//! Every energy here is an exponential family in the natural parameter μ:
+//!
+//! `E(μ, v) = p·Σ [A(μ) − v·μ + h(v)]`, with mean `m(μ) = A'(μ)`,
+//!
+//! - Gaussian: `A = μ²/2`, `h = v²/2`, `m = μ`, so `E = (p/2)·‖v − μ‖²`;
+//! - categorical: `A = logsumexp(μ)` per sample, `h = 0`, `m = softmax(μ)`, so `E` is the
+//!   softmax cross-entropy whenever each row of v sums to one;
+//! - Bernoulli: `A = softplus(μ)`, `h = 0`, `m = σ(μ)`, so `E` is BCE on logits.
+//!
+//! The prediction error is `ε = v − m(μ)`, and in all three cases
+//! `∂E/∂μ = −p·ε` (the "error gradient" that drives learning). The precision `p` is the
+//! layer's scale times the Gaussian reduction factor.
+
+use crate::linalg::{real, Real};
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+/// How a Gaussian energy reduces the squared errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reduction {
+    /// `½·Σ ε²` (precision 1).
+    HalfSse,
+    /// `Σ ε²` (precision 2; torch `MSELoss(reduction="sum")`).
+    Sse,
+    /// `Σ ε² / (B·n)` (precision 2/(B·n); torch `MSELoss()`).
+    MseMean,
+}
+
+/// The distribution of a layer's belief given its prediction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Distribution {
+    /// Gaussian with identity covariance (squared error).
+    Gaussian(Reduction),
+    /// Categorical over the units of a sample (softmax cross-entropy, error `softmax(μ) − y`).
+    Categorical,
+    /// Independent Bernoulli units (binary cross-entropy on logits).
+    Bernoulli,
+}
+
+/// The energy of one layer: a distribution and a scale factor (the tutorial divides its
+/// output term by k_r, i.e. scale 1/k_r).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerEnergy {
+    /// The belief's distribution given the prediction.
+    pub distribution: Distribution,
+    /// Multiplies the whole term.
+    pub scale: f64,
+}
+
+impl LayerEnergy {
+    /// A Gaussian energy with scale 1.
+    pub fn gaussian(reduction: Reduction) -> Self {
+        LayerEnergy {
+            distribution: Distribution::Gaussian(reduction),
+            scale: 1.0,
+        }
+    }
+
+    /// Softmax cross-entropy with scale 1.
+    pub fn categorical() -> Self {
+        LayerEnergy {
+            distribution: Distribution::Categorical,
+            scale: 1.0,
+        }
+    }
+
+    /// Binary cross-entropy on logits with scale 1.
+    pub fn bernoulli() -> Self {
+        LayerEnergy {
+            distribution: Distribution::Bernoulli,
+            scale: 1.0,
+        }
+    }
+
+    /// The same energy multiplied by `scale`.
+    pub fn scaled(self, scale: f64) -> Self {
+        LayerEnergy { scale, ..self }
+    }
+
+    /// Parses a reduction/loss name: half_sse, sse, mse_mean (or mse), cross_entropy, bce.
+    pub fn from_name(name: &str) -> crate::Result<Self> {
+        Ok(match name {
+            "half_sse" => Self::gaussian(Reduction::HalfSse),
+            "sse" => Self::gaussian(Reduction::Sse),
+            "mse_mean" | "mse" => Self::gaussian(Reduction::MseMean),
+            "cross_entropy" | "categorical" => Self::categorical(),
+            "bce" | "bernoulli" => Self::bernoulli(),
+            other => return Err(crate::PcError::Config(format!("unknown energy '{other}'"))),
+        })
+    }
+
+    /// The precision p of a `batch × units` layer: `scale · {1, 2, 2/(B·n)}` for the
+    /// Gaussian reductions, `scale` otherwise.
+    pub fn precision<T: Real>(&self, batch: usize, units: usize) -> T {
+        let factor = match self.distribution {
+            Distribution::Gaussian(Reduction::HalfSse) => 1.0,
+            Distribution::Gaussian(Reduction::Sse) => 2.0,
+            Distribution::Gaussian(Reduction::MseMean) => 2.0 / (batch * units) as f64,
+            Distribution::Categorical | Distribution::Bernoulli => 1.0,
+        };
+        real(self.scale * factor)
+    }
+
+    /// Writes `m(μ)`, the expected belief under the prediction, into `out`.
+    pub fn mean<T: Real>(&self, mu: &DMatrix<T>, out: &mut DMatrix<T>, flops: &mut u64) {
+        *flops += 2 * mu.len() as u64;
+        out.copy_from(mu);
+        match self.distribution {
+            Distribution::Gaussian(_) => {}
+            Distribution::Bernoulli => out.apply(|x| *x = sigmoid(*x)),
+            Distribution::Categorical => softmax_rows(out),
+        }
+    }
+
+    /// The energy `E(μ, v)`; writes the prediction error `ε = v − m(μ)` into `eps`.
+    pub fn evaluate<T: Real>(
+        &self,
+        mu: &DMatrix<T>,
+        v: &DMatrix<T>,
+        eps: &mut DMatrix<T>,
+        flops: &mut u64,
+    ) -> T {
+        let p = self.precision::<T>(mu.nrows(), mu.ncols());
+        self.mean(mu, eps, flops);
+        *flops += 3 * mu.len() as u64;
+        eps.zip_apply(v, |e, v| *e = v - *e);
+        let half = real::<T>(0.5);
+        let sum = match self.distribution {
+            Distribution::Gaussian(_) => eps.iter().fold(T::zero(), |a, &e| a + e * e) * half,
+            Distribution::Bernoulli => mu
+                .iter()
+                .zip(v.iter())
+                .fold(T::zero(), |a, (&m, &v)| a + softplus(m) - v * m),
+            Distribution::Categorical => {
+                let lse = row_logsumexp(mu);
+                let dot = mu
+                    .iter()
+                    .zip(v.iter())
+                    .fold(T::zero(), |a, (&m, &v)| a + v * m);
+                lse.iter().fold(T::zero(), |a, &l| a + l) - dot
+            }
+        };
+        p * sum
+    }
+
+    /// `g = ∂E/∂μ = −p·ε`, written into `out`.
+    pub fn error_gradient<T: Real>(&self, eps: &DMatrix<T>, out: &mut DMatrix<T>, flops: &mut u64) {
+        let p = self.precision::<T>(eps.nrows(), eps.ncols());
+        *flops += eps.len() as u64;
+        out.zip_apply(eps, |o, e| *o = -(p * e));
+    }
+
+    /// Adds `∂E/∂v` to `out`: `p·ε` for the Gaussian, `−p·μ` for the others.
+    pub fn add_belief_gradient<T: Real>(
+        &self,
+        mu: &DMatrix<T>,
+        eps: &DMatrix<T>,
+        out: &mut DMatrix<T>,
+        flops: &mut u64,
+    ) {
+        let p = self.precision::<T>(mu.nrows(), mu.ncols());
+        let (source, coefficient) = match self.distribution {
+            Distribution::Gaussian(_) => (eps, p),
+            Distribution::Categorical | Distribution::Bernoulli => (mu, -p),
+        };
+        crate::linalg::axpy(out, coefficient, source, flops);
+    }
+}
+
+fn sigmoid<T: Real>(x: T) -> T {
+    T::one() / (T::one() + (-x).exp())
+}
+
+/// softplus(x) = log(1 + eˣ), computed without overflow.
+fn softplus<T: Real>(x: T) -> T {
+    x.max(T::zero()) + (T::one() + (-x.abs()).exp()).ln()
+}
+
+/// logsumexp of each row (sample), computed stably.
+fn row_logsumexp<T: Real>(mu: &DMatrix<T>) -> Vec<T> {
+    (0..mu.nrows())
+        .map(|i| {
+            let row = mu.row(i);
+            let top = row.max();
+            top + row.iter().fold(T::zero(), |a, &x| a + (x - top).exp()).ln()
+        })
+        .collect()
+}
+
+/// Replaces each row by its softmax.
+fn softmax_rows<T: Real>(m: &mut DMatrix<T>) {
+    let lse = row_logsumexp(m);
+    for mut col in m.column_iter_mut() {
+        for (x, &l) in col.iter_mut().zip(&lse) {
+            *x = (*x - l).exp();
+        }
+    }
+}

@@ -1,1 +1,483 @@
-//! (to be written)
+//! Settling the beliefs v_l: the four inference methods.
+//!
+//! - [`Inference::Exact`]: errors are BP gradients (Torch2PC "Exact").
+//! - [`Inference::FixedPrediction`]: Torch2PC "FixedPred": synchronous sweeps over layers
+//!   0..L−1 with predictions and Jacobians frozen at the feedforward values.
+//! - [`Inference::Strict`]: Torch2PC "Strict": gradient descent on F with both ends clamped,
+//!   with Torch2PC's choice of state for the weight gradient.
+//! - [`Inference::Standard`]: gradient descent (optionally with momentum) on the total
+//!   energy `F = Σ_l E_l(μ_l(v_{l−1}), v_l)` over the free beliefs (the tutorial's PC).
+//!
+//! With `g_l = ∂E_l/∂μ_l` and `J_l` the Jacobian of `μ_l` w.r.t. `v_{l−1}`, the gradient on a
+//! free belief is `∂F/∂v_l = ∂E_l/∂v_l + J_{l+1}ᵀ g_{l+1}`; for Gaussian energies
+//! `∂E_l/∂v_l = p_l ε_l` with `ε_l = v_l − μ_l`.
+
+use crate::energy::{LayerEnergy, Reduction};
+use crate::error::{PcError, Result};
+use crate::flops::Flops;
+use crate::learning::{backpropagate, Gradients};
+use crate::linalg::{axpy, real, Real};
+use crate::network::{BlockPoint, Network};
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+/// Which ends of the network are clamped to data. A `None` end is free: a free layer 0
+/// (a latent at the top of a generative network) is inferred by the same gradient descent,
+/// a free output layer settles to its prediction, `v_L = m(μ_L)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Clamp<'a, T: Real> {
+    /// Layer 0's data `x` (`B × n_0`), or `None` for a free layer 0.
+    pub input: Option<&'a DMatrix<T>>,
+    /// Layer L's data `y` (`B × n_L`), or `None` for a free output layer.
+    pub output: Option<&'a DMatrix<T>>,
+}
+
+impl<'a, T: Real> Clamp<'a, T> {
+    /// Both ends clamped: supervised learning.
+    pub fn both(x: &'a DMatrix<T>, y: &'a DMatrix<T>) -> Self {
+        Clamp {
+            input: Some(x),
+            output: Some(y),
+        }
+    }
+}
+
+/// Settings of standard PC inference.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Standard {
+    /// Number of gradient steps T.
+    pub steps: usize,
+    /// The belief learning rate α.
+    pub lr: f64,
+    /// torch SGD momentum m: `buf = m·buf + ∂F/∂v` (first step `buf = ∂F/∂v`), `v −= α·buf`.
+    pub momentum: f64,
+    /// Also sum the weight gradients over the states t = 0..T−1, as the tutorial's code does
+    /// (its `.grad` is never zeroed during inference); see [`Settled::accumulated_grads`].
+    pub accumulate_weight_grads: bool,
+}
+
+/// An inference method.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum Inference {
+    /// `g_L = ∂ℓ/∂μ_L`, `g_l = J_{l+1}(v̂_l)ᵀ g_{l+1}`, `v_l = v̂_l − g_l`, `ε_l = −g_l`.
+    Exact,
+    /// `v_l ← v_l − η·(∂E_l/∂v_l + J_{l+1}(v̂_l)ᵀ g_{l+1})` for l = 0..L−1 with `μ_l = v̂_l`
+    /// frozen (layer 0 with a unit Gaussian around x) and `g_L = ∂ℓ/∂v̂_L` fixed.
+    FixedPrediction {
+        /// Step size η.
+        eta: f64,
+        /// Number of synchronous sweeps n.
+        sweeps: usize,
+    },
+    /// Gradient descent with step η on F over v_1..v_{L−1}; the weight gradient pairs the
+    /// errors before the last step with the linearisation after it, as Torch2PC does.
+    Strict {
+        /// Step size η.
+        eta: f64,
+        /// Number of steps n (at least 1).
+        steps: usize,
+    },
+    /// Gradient descent on F over the free beliefs.
+    Standard(Standard),
+}
+
+/// The energy at one state: the total and each layer's term (index = layer).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnergyRecord<T: Real> {
+    /// `F = Σ_l E_l`.
+    pub total: T,
+    /// `E_l` for l = 0..L (layer 0 is non-zero only in fixed-prediction inference).
+    pub per_layer: Vec<T>,
+}
+
+impl<T: Real> EnergyRecord<T> {
+    fn new(per_layer: Vec<T>) -> Self {
+        let total = per_layer.iter().fold(T::zero(), |a, &e| a + e);
+        EnergyRecord { total, per_layer }
+    }
+}
+
+/// The outcome of inference.
+#[derive(Clone, Debug)]
+pub struct Settled<T: Real> {
+    /// The beliefs `v_0..v_L` at the end (a clamped end holds its data).
+    pub beliefs: Vec<DMatrix<T>>,
+    /// The prediction errors `ε_l = v_l − m(μ_l)`, layer-indexed; entry 0 is zero except in
+    /// fixed-prediction inference. Standard: at the final state; fixed-prediction and strict:
+    /// before the last update (Torch2PC).
+    pub errors: Vec<DMatrix<T>>,
+    /// The error gradients `g_l = ∂E_l/∂μ_l` that go with `errors` and drive learning.
+    pub error_gradients: Vec<DMatrix<T>>,
+    /// The energy at every state visited, the initial one included.
+    pub energy_trace: Vec<EnergyRecord<T>>,
+    /// With [`Standard::accumulate_weight_grads`]: `Σ_{t=0}^{T−1} ∂F/∂θ(v(t))`.
+    pub accumulated_grads: Option<Gradients<T>>,
+    /// Where each block is linearised for the PC weight gradient.
+    pub(crate) points: Vec<BlockPoint<T>>,
+}
+
+/// Checks that two batches have the same number of samples.
+pub(crate) fn check_same_batch<T: Real>(a: &DMatrix<T>, b: &DMatrix<T>) -> Result<()> {
+    if a.nrows() != b.nrows() {
+        return Err(PcError::Shape(format!(
+            "batch sizes differ: {} vs {} samples",
+            a.nrows(),
+            b.nrows()
+        )));
+    }
+    Ok(())
+}
+
+fn check_step(name: &str, x: f64) -> Result<()> {
+    if !x.is_finite() || x < 0.0 {
+        return Err(PcError::Config(format!(
+            "{name} must be finite and non-negative, got {x}"
+        )));
+    }
+    Ok(())
+}
+
+/// Settles the beliefs of `net` with the data in `clamp`.
+///
+/// `initial` (standard inference only) gives all L+1 starting beliefs instead of the
+/// feedforward initialisation (clamped ends are overwritten by their data); it is required
+/// when layer 0 is free. Exact, fixed-prediction and strict inference need both ends clamped.
+pub fn infer<T: Real>(
+    net: &Network<T>,
+    clamp: Clamp<'_, T>,
+    method: &Inference,
+    initial: Option<&[DMatrix<T>]>,
+    flops: &mut Flops,
+) -> Result<Settled<T>> {
+    net.validate()?;
+    let depth = net.depth();
+    if let Some(x) = clamp.input {
+        net.check_batch(x, 0, "input")?;
+    }
+    if let Some(y) = clamp.output {
+        net.check_batch(y, depth, "target")?;
+    }
+    if let (Some(x), Some(y)) = (clamp.input, clamp.output) {
+        check_same_batch(x, y)?;
+    }
+    let counter = &mut flops.inference;
+    if let Inference::Standard(cfg) = method {
+        check_step("the belief learning rate", cfg.lr)?;
+        check_step("the momentum", cfg.momentum)?;
+        return descend(net, clamp, cfg, initial, false, counter);
+    }
+    let (Some(x), Some(y)) = (clamp.input, clamp.output) else {
+        return Err(PcError::Config(format!(
+            "{method:?} inference needs both the input and the output clamped"
+        )));
+    };
+    if initial.is_some() {
+        return Err(PcError::Config(format!(
+            "{method:?} inference starts from the feedforward pass; an initial state applies only to standard inference"
+        )));
+    }
+    match *method {
+        Inference::Exact => Ok(exact(net, x, y, counter)),
+        Inference::FixedPrediction { eta, sweeps } => {
+            check_step("eta", eta)?;
+            Ok(fixed_prediction(net, x, y, real(eta), sweeps, counter))
+        }
+        Inference::Strict { eta, steps } => {
+            check_step("eta", eta)?;
+            if steps == 0 {
+                return Err(PcError::Config(
+                    "strict inference needs at least one step".into(),
+                ));
+            }
+            let cfg = Standard {
+                steps,
+                lr: eta,
+                momentum: 0.0,
+                accumulate_weight_grads: false,
+            };
+            descend(net, clamp, &cfg, None, true, counter)
+        }
+        Inference::Standard(_) => unreachable!("handled above"),
+    }
+}
+
+/// Zero matrices `B × n_l` for every layer.
+fn layer_buffers<T: Real>(sizes: &[usize], batch: usize) -> Vec<DMatrix<T>> {
+    sizes.iter().map(|&n| DMatrix::zeros(batch, n)).collect()
+}
+
+/// The output layer's loss `ℓ = E_L(μ_L, y)`, its error `ε_L` and `g_L = ∂ℓ/∂μ_L`.
+fn output_error<T: Real>(
+    net: &Network<T>,
+    mu: &DMatrix<T>,
+    y: &DMatrix<T>,
+    flops: &mut u64,
+) -> (T, DMatrix<T>, DMatrix<T>) {
+    let energy = &net.blocks()[net.depth() - 1].energy;
+    let mut eps = DMatrix::zeros(mu.nrows(), mu.ncols());
+    let loss = energy.evaluate(mu, y, &mut eps, flops);
+    let mut g = eps.clone();
+    energy.error_gradient(&eps, &mut g, flops);
+    (loss, eps, g)
+}
+
+/// Torch2PC Exact: the errors are the BP gradients `g_l = ∂ℓ/∂v̂_l`, `v_l = v̂_l − g_l`.
+fn exact<T: Real>(net: &Network<T>, x: &DMatrix<T>, y: &DMatrix<T>, flops: &mut u64) -> Settled<T> {
+    let depth = net.depth();
+    let points = net.feedforward_points(x, flops);
+    let (loss, _, g_out) = output_error(net, &points[depth - 1].mu, y, flops);
+    let mut g = backpropagate(net, &points, g_out, flops);
+    g[0] = DMatrix::zeros(x.nrows(), x.ncols());
+    let errors: Vec<DMatrix<T>> = g.iter().map(|g| -g).collect();
+    let beliefs = std::iter::once(x.clone())
+        .chain(points.iter().zip(&errors[1..]).map(|(p, e)| &p.mu + e))
+        .collect();
+    let mut per_layer = vec![T::zero(); depth + 1];
+    per_layer[depth] = loss;
+    Settled {
+        beliefs,
+        errors,
+        error_gradients: g,
+        energy_trace: vec![EnergyRecord::new(per_layer)],
+        accumulated_grads: None,
+        points,
+    }
+}
+
+/// Torch2PC FixedPred: synchronous sweeps `v_l ← v_l − η·(∂E_l/∂v_l + J_{l+1}(v̂_l)ᵀ g_{l+1})`
+/// over l = 0..L−1 with frozen predictions `μ_l = v̂_l` (layer 0: a unit Gaussian around x)
+/// and the output's `g_L = ∂ℓ/∂v̂_L` fixed. Returns the errors of the last sweep's start.
+fn fixed_prediction<T: Real>(
+    net: &Network<T>,
+    x: &DMatrix<T>,
+    y: &DMatrix<T>,
+    eta: T,
+    sweeps: usize,
+    flops: &mut u64,
+) -> Settled<T> {
+    let (depth, form, batch) = (net.depth(), net.form(), x.nrows());
+    let points = net.feedforward_points(x, flops);
+    let vhat = |l: usize| if l == 0 { x } else { &points[l - 1].mu };
+    let input_energy = LayerEnergy::gaussian(Reduction::HalfSse);
+    let energy = |l: usize| {
+        if l == 0 {
+            &input_energy
+        } else {
+            &net.blocks()[l - 1].energy
+        }
+    };
+    let sizes = net.sizes();
+    let mut v: Vec<DMatrix<T>> = (0..depth).map(|l| vhat(l).clone()).collect();
+    v.push(y.clone());
+    let mut eps = layer_buffers(&sizes, batch);
+    let mut g = layer_buffers(&sizes, batch);
+    let (loss, eps_out, g_out) = output_error(net, vhat(depth), y, flops);
+    (eps[depth], g[depth]) = (eps_out, g_out);
+    let mut delta = layer_buffers(&sizes, batch);
+    let mut step = layer_buffers(&sizes, batch);
+    let mut back = layer_buffers(&sizes, batch);
+    let mut trace = Vec::with_capacity(sweeps + 1);
+    let mut reported = None;
+    for sweep in 0..=sweeps {
+        let mut per_layer = vec![T::zero(); depth + 1];
+        per_layer[depth] = loss;
+        for l in 0..depth {
+            per_layer[l] = energy(l).evaluate(vhat(l), &v[l], &mut eps[l], flops);
+            energy(l).error_gradient(&eps[l], &mut g[l], flops);
+        }
+        trace.push(EnergyRecord::new(per_layer));
+        if sweep + 1 == sweeps.max(1) {
+            reported = Some((eps.clone(), g.clone()));
+        }
+        if sweep == sweeps {
+            break;
+        }
+        for l in 0..depth {
+            let (block, pt) = (&net.blocks()[l], &points[l]);
+            block.delta(form, pt, &g[l + 1], &mut delta[l + 1], flops);
+            block.input_gradient(form, pt, &delta[l + 1], &mut back[l], flops);
+            step[l].copy_from(&back[l]);
+            energy(l).add_belief_gradient(vhat(l), &eps[l], &mut step[l], flops);
+            axpy(&mut v[l], -eta, &step[l], flops);
+        }
+    }
+    let (errors, error_gradients) = reported.unwrap_or((eps, g));
+    Settled {
+        beliefs: v,
+        errors,
+        error_gradients,
+        energy_trace: trace,
+        accumulated_grads: None,
+        points,
+    }
+}
+
+/// The working state of gradient-descent inference.
+struct State<T: Real> {
+    v: Vec<DMatrix<T>>,
+    points: Vec<BlockPoint<T>>,
+    eps: Vec<DMatrix<T>>,
+    g: Vec<DMatrix<T>>,
+}
+
+impl<T: Real> State<T> {
+    /// Evaluates the state: relinearises blocks `from..=L` at their current inputs (the
+    /// others cannot have changed), sets a free output to its prediction, and computes every
+    /// `ε_l`, `g_l` and `E_l`.
+    fn evaluate(
+        &mut self,
+        net: &Network<T>,
+        from: usize,
+        output_free: bool,
+        flops: &mut u64,
+    ) -> EnergyRecord<T> {
+        let depth = net.depth();
+        let mut per_layer = vec![T::zero(); depth + 1];
+        for (l, energy) in per_layer.iter_mut().enumerate().skip(1) {
+            let block = &net.blocks()[l - 1];
+            if l >= from {
+                block.linearise(net.form(), &self.v[l - 1], &mut self.points[l - 1], flops);
+            }
+            let mu = &self.points[l - 1].mu;
+            if output_free && l == depth {
+                block.energy.mean(mu, &mut self.v[l], flops);
+            }
+            *energy = block
+                .energy
+                .evaluate(mu, &self.v[l], &mut self.eps[l], flops);
+            block
+                .energy
+                .error_gradient(&self.eps[l], &mut self.g[l], flops);
+        }
+        EnergyRecord::new(per_layer)
+    }
+}
+
+/// Gradient descent on F over the free beliefs (standard and strict inference).
+/// `report_previous` reports the errors of state T−1 instead of state T (Torch2PC Strict).
+fn descend<T: Real>(
+    net: &Network<T>,
+    clamp: Clamp<'_, T>,
+    cfg: &Standard,
+    initial: Option<&[DMatrix<T>]>,
+    report_previous: bool,
+    flops: &mut u64,
+) -> Result<Settled<T>> {
+    let (depth, form, sizes) = (net.depth(), net.form(), net.sizes());
+    let input_free = clamp.input.is_none();
+    let output_free = clamp.output.is_none();
+    let mut v = match initial {
+        Some(init) => initial_beliefs(net, init)?,
+        None if input_free => {
+            return Err(PcError::Config(
+                "a free layer 0 needs an initial state for the beliefs".into(),
+            ))
+        }
+        None => {
+            let batch = clamp.input.map_or(0, |x| x.nrows());
+            layer_buffers(&sizes, batch)
+        }
+    };
+    let batch = v[0].nrows();
+    for (layer, data) in [(0, clamp.input), (depth, clamp.output)] {
+        if let Some(d) = data {
+            check_same_batch(&v[layer], d)?;
+            v[layer].copy_from(d);
+        }
+    }
+    let mut s = State {
+        v,
+        points: vec![BlockPoint::empty(); depth],
+        eps: layer_buffers(&sizes, batch),
+        g: layer_buffers(&sizes, batch),
+    };
+    let mut from = 1;
+    if initial.is_none() {
+        // Feedforward initialisation: v_l = m(μ_l(v_{l−1})), so every hidden ε_l = 0.
+        for l in 1..=depth {
+            let block = &net.blocks()[l - 1];
+            block.linearise(form, &s.v[l - 1], &mut s.points[l - 1], flops);
+            if l < depth {
+                block.energy.mean(&s.points[l - 1].mu, &mut s.v[l], flops);
+            }
+        }
+        from = depth + 1;
+    }
+    // With layer 0 clamped, block 1's prediction never changes after the first evaluation.
+    let relinearise_from = if input_free { 1 } else { 2 };
+    let lowest_free = usize::from(!input_free);
+    let momentum = real::<T>(cfg.momentum);
+    let lr = real::<T>(cfg.lr);
+    let mut accumulated = cfg.accumulate_weight_grads.then(|| Gradients::zeros(net));
+    let mut delta = layer_buffers(&sizes, batch);
+    let mut back = layer_buffers(&sizes, batch);
+    let mut velocity = layer_buffers(&sizes, batch);
+    let mut trace = Vec::with_capacity(cfg.steps + 1);
+    let mut reported = None;
+    for t in 0..cfg.steps {
+        trace.push(s.evaluate(net, from, output_free, flops));
+        from = relinearise_from;
+        if report_previous && t + 1 == cfg.steps {
+            reported = Some((s.eps.clone(), s.g.clone()));
+        }
+        for (l, d) in delta.iter_mut().enumerate().skip(lowest_free + 1) {
+            let (block, pt) = (&net.blocks()[l - 1], &s.points[l - 1]);
+            block.delta(form, pt, &s.g[l], d, flops);
+        }
+        if let Some(acc) = accumulated.as_mut() {
+            // δ_1 is not needed for the beliefs when layer 0 is clamped; compute it here.
+            if lowest_free == 1 {
+                net.blocks()[0].delta(form, &s.points[0], &s.g[1], &mut delta[1], flops);
+            }
+            for (l, (block, pt)) in net.blocks().iter().zip(&s.points).enumerate() {
+                block.parameter_gradient(pt, &delta[l + 1], &mut acc.blocks[l], T::one(), flops);
+            }
+        }
+        for l in lowest_free..depth {
+            let buf = &mut velocity[l];
+            if t == 0 || cfg.momentum == 0.0 {
+                buf.fill(T::zero());
+            } else {
+                *flops += buf.len() as u64;
+                *buf *= momentum;
+            }
+            if l >= 1 {
+                let block = &net.blocks()[l - 1];
+                block
+                    .energy
+                    .add_belief_gradient(&s.points[l - 1].mu, &s.eps[l], buf, flops);
+            }
+            let above = &net.blocks()[l];
+            above.input_gradient(form, &s.points[l], &delta[l + 1], &mut back[l], flops);
+            axpy(buf, T::one(), &back[l], flops);
+            axpy(&mut s.v[l], -lr, buf, flops);
+        }
+    }
+    trace.push(s.evaluate(net, from, output_free, flops));
+    let (errors, error_gradients) = reported.unwrap_or((s.eps, s.g));
+    Ok(Settled {
+        beliefs: s.v,
+        errors,
+        error_gradients,
+        energy_trace: trace,
+        accumulated_grads: accumulated,
+        points: s.points,
+    })
+}
+
+/// Validates a caller-supplied initial state: L+1 finite batches of one size.
+fn initial_beliefs<T: Real>(net: &Network<T>, init: &[DMatrix<T>]) -> Result<Vec<DMatrix<T>>> {
+    if init.len() != net.depth() + 1 {
+        return Err(PcError::Shape(format!(
+            "an initial state needs {} layers, got {}",
+            net.depth() + 1,
+            init.len()
+        )));
+    }
+    for (l, m) in init.iter().enumerate() {
+        net.check_batch(m, l, &format!("initial belief of layer {l}"))?;
+        check_same_batch(&init[0], m)?;
+    }
+    Ok(init.to_vec())
+}

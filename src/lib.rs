@@ -8,16 +8,24 @@
 //! - [`learning`]: weight gradients: local PC rule, backprop, backprop through inference.
 //! - [`optimizer`]: SGD, momentum, Adam, weight decay.
 //! - [`flops`]: floating-point operation accounting by phase.
+//! - [`linalg`]: the scalar type and the batched, FLOP-counted products.
+//! - [`error`]: the engine's error type (no panics behind the wasm boundary).
+//! - [`case`]: reference cases (Torch2PC, PC tutorial) in the golden JSON schema.
 //! - [`data`]: the shipped MNIST split and the IDX loader.
 
 pub mod activation;
+pub mod case;
 pub mod data;
 pub mod energy;
+pub mod error;
 pub mod flops;
 pub mod inference;
 pub mod learning;
+pub mod linalg;
 pub mod network;
 pub mod optimizer;
+
+pub use error::{PcError, Result};
 
 /// The engine's version, as shown on the page and printed by the CLI.
 pub fn version() -> &'static str {

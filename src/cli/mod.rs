@@ -1,0 +1,27 @@
+//! Subcommands of the `pclab` binary, one module each.
+
+pub mod grads;
+
+use clap::{Parser, Subcommand};
+
+/// pclab: predictive coding networks, exact and fast.
+#[derive(Parser, Debug)]
+#[command(name = "pclab", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Computes a reference case (golden JSON schema) in f64 and prints one JSON object
+    /// with the field names of the case's `expected`.
+    Grads(grads::Args),
+}
+
+/// Runs the chosen subcommand; the error is printed by `main`.
+pub fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Grads(args) => grads::run(&args),
+    }
+}
