@@ -31,6 +31,16 @@ impl Activation {
     /// Leaky ReLU with torch's default slope 0.01.
     pub const LEAKY_RELU: Activation = Activation::LeakyRelu { slope: 0.01 };
 
+    /// Every activation (leaky ReLU with the default slope), e.g. for a menu.
+    pub const ALL: [Activation; 6] = [
+        Activation::Identity,
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Relu,
+        Activation::LEAKY_RELU,
+        Activation::Gelu,
+    ];
+
     /// Parses torch-style names: identity (or linear), tanh, sigmoid, relu, leaky_relu, gelu.
     pub fn from_name(name: &str) -> Result<Self> {
         Ok(match name.to_ascii_lowercase().as_str() {

@@ -12,15 +12,6 @@ use pclab::network::{Init, Network, PredictionForm};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 
-const ACTIVATIONS: [Activation; 6] = [
-    Activation::Identity,
-    Activation::Tanh,
-    Activation::Sigmoid,
-    Activation::Relu,
-    Activation::LEAKY_RELU,
-    Activation::Gelu,
-];
-
 /// A random small network, input batch and target.
 #[derive(Clone, Debug)]
 struct Problem {
@@ -43,7 +34,7 @@ prop_compose! {
         seed in any::<u64>(),
     ) -> Problem {
         let activations: Vec<Activation> =
-            acts[..sizes.len() - 1].iter().map(|&i| ACTIVATIONS[i]).collect();
+            acts[..sizes.len() - 1].iter().map(|&i| Activation::ALL[i]).collect();
         let form = if pre { PredictionForm::Pre } else { PredictionForm::Post };
         let mut net = Network::new(&sizes, &activations, form, Init::TorchDefault, seed).unwrap();
         let reductions = [Reduction::HalfSse, Reduction::Sse, Reduction::MseMean];
@@ -99,6 +90,9 @@ proptest! {
 
     #[test]
     fn standard_inference_with_a_small_step_never_raises_the_energy(p in problem()) {
+        // Descent is guaranteed for smooth energies; ReLU kinks can be stepped over.
+        let kinked = |a: Activation| matches!(a, Activation::Relu | Activation::LeakyRelu { .. });
+        prop_assume!(!p.net.blocks().iter().any(|b| kinked(b.activation)));
         let cfg = Standard { steps: 30, lr: 0.02, momentum: 0.0, accumulate_weight_grads: false };
         let settled = infer(&p.net, Clamp::both(&p.x, &p.y), &Inference::Standard(cfg), None, &mut Flops::default()).unwrap();
         let trace: Vec<f64> = settled.energy_trace.iter().map(|r| r.total).collect();
