@@ -162,28 +162,35 @@ pub fn infer<T: Real>(
         check_same_batch(x, y)?;
     }
     let counter = &mut flops.inference;
-    if let Inference::Standard(cfg) = method {
-        check_step("the belief learning rate", cfg.lr)?;
-        check_step("the momentum", cfg.momentum)?;
-        return descend(net, clamp, cfg, initial, false, counter);
-    }
-    let (Some(x), Some(y)) = (clamp.input, clamp.output) else {
-        return Err(PcError::Config(format!(
-            "{method:?} inference needs both the input and the output clamped"
-        )));
-    };
-    if initial.is_some() {
-        return Err(PcError::Config(format!(
+    // Torch2PC's methods start from the feedforward pass with both ends clamped.
+    let supervised = || {
+        match (clamp.input, clamp.output, initial) {
+        (Some(x), Some(y), None) => Ok((x, y)),
+        (_, _, Some(_)) => Err(PcError::Config(format!(
             "{method:?} inference starts from the feedforward pass; an initial state applies only to standard inference"
-        )));
+        ))),
+        _ => Err(PcError::Config(format!(
+            "{method:?} inference needs both the input and the output clamped"
+        ))),
     }
+    };
     match *method {
-        Inference::Exact => Ok(exact(net, x, y, counter)),
+        Inference::Standard(cfg) => {
+            check_step("the belief learning rate", cfg.lr)?;
+            check_step("the momentum", cfg.momentum)?;
+            descend(net, clamp, &cfg, initial, false, counter)
+        }
+        Inference::Exact => {
+            let (x, y) = supervised()?;
+            Ok(exact(net, x, y, counter))
+        }
         Inference::FixedPrediction { eta, sweeps } => {
+            let (x, y) = supervised()?;
             check_step("eta", eta)?;
             Ok(fixed_prediction(net, x, y, real(eta), sweeps, counter))
         }
         Inference::Strict { eta, steps } => {
+            supervised()?;
             check_step("eta", eta)?;
             if steps == 0 {
                 return Err(PcError::Config(
@@ -198,7 +205,6 @@ pub fn infer<T: Real>(
             };
             descend(net, clamp, &cfg, None, true, counter)
         }
-        Inference::Standard(_) => unreachable!("handled above"),
     }
 }
 
