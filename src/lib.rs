@@ -12,6 +12,7 @@
 //! - [`error`]: the engine's error type (no panics behind the wasm boundary).
 //! - [`case`]: reference cases (Torch2PC, PC tutorial) in the golden JSON schema.
 //! - [`data`]: the shipped MNIST split and the IDX loader.
+//! - [`train`]: epochs of minibatches for the classify, compress and generate experiments.
 
 pub mod activation;
 pub mod case;
@@ -24,6 +25,7 @@ pub mod learning;
 pub mod linalg;
 pub mod network;
 pub mod optimizer;
+pub mod train;
 
 pub use error::{PcError, Result};
 

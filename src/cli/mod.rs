@@ -1,6 +1,7 @@
 //! Subcommands of the `pclab` binary, one module each.
 
 pub mod grads;
+pub mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -17,11 +18,15 @@ enum Command {
     /// Computes a reference case (golden JSON schema) in f64 and prints one JSON object
     /// with the field names of the case's `expected`.
     Grads(grads::Args),
+    /// Trains an experiment (classify, compress, generate) with PC or BP; one JSON
+    /// object per epoch on stdout.
+    Train(train::Args),
 }
 
 /// Runs the chosen subcommand; the error is printed by `main`.
 pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Grads(args) => grads::run(&args),
+        Command::Train(args) => train::run(&args),
     }
 }

@@ -1,0 +1,772 @@
+//! Training: epochs of minibatches on a data split, for the experiments a lecture shows.
+//!
+//! - **classify**: a discriminative network, image clamped at layer 0 and the one-hot label
+//!   at layer L during learning; at test time the feedforward prediction `argmax v̂_L`.
+//! - **compress**: a PC decoder `latent → … → image`; the latent layer 0 is free and
+//!   inferred, the image at layer L is clamped. The BP baseline is an autoencoder
+//!   `image → … → latent → … → image` trained on the reconstruction loss.
+//! - **generate**: the class one-hot at layer 0 predicts the image at layer L. Generating
+//!   is a feedforward pass from a class; classifying infers a free layer 0 from an image.
+//!
+//! The trainer works in f32 (speed); exactness is the engine's business, checked in f64.
+//! It does no timing: the caller (CLI or page) measures wall time.
+
+use crate::activation::Activation;
+use crate::data::{permutation, PixelScale, Split};
+use crate::energy::{LayerEnergy, Reduction};
+use crate::error::{PcError, Result};
+use crate::flops::Flops;
+use crate::inference::{infer, Clamp, Inference, Settled, Standard};
+use crate::learning::{bp_gradients, pc_gradients, Gradients};
+use crate::network::{Init, Network, PredictionForm};
+use crate::optimizer::{Optimizer, OptimizerConfig};
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+/// The scalar type of training.
+pub type F = f32;
+
+/// What the network learns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Experiment {
+    /// Image → label.
+    Classify,
+    /// Inferred latent → image (PC decoder) or image → latent → image (BP autoencoder).
+    Compress,
+    /// Class → image; classify by inferring the class.
+    Generate,
+}
+
+/// How the weights learn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// Local PC updates from the prediction errors after inference.
+    Pc,
+    /// Backpropagation of the output energy through the feedforward pass.
+    Bp,
+}
+
+/// The inference variant used by the PC rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InferenceKind {
+    /// Gradient descent on the total energy (the tutorial's PC).
+    Standard,
+    /// Torch2PC's Strict.
+    Strict,
+    /// Torch2PC's FixedPred.
+    FixedPrediction,
+    /// Torch2PC's Exact (errors are the BP gradients).
+    Exact,
+}
+
+/// The optimiser of the weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    /// torch Adam.
+    Adam,
+    /// Plain SGD.
+    Sgd,
+    /// SGD with momentum 0.9.
+    Momentum,
+}
+
+/// The output layer's energy (the task loss).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputEnergy {
+    /// `½‖y − μ‖²`.
+    Gaussian,
+    /// Softmax cross-entropy.
+    Categorical,
+    /// Binary cross-entropy on logits.
+    Bernoulli,
+}
+
+/// Every hyperparameter of a training run. Field names are the CLI flags and URL keys.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub experiment: Experiment,
+    pub rule: Rule,
+    pub inference: InferenceKind,
+    pub form: PredictionForm,
+    /// Hidden layer sizes between the two ends.
+    pub hidden: Vec<usize>,
+    pub activation: String,
+    pub output_energy: OutputEnergy,
+    /// Inference steps T.
+    pub steps: usize,
+    pub inference_lr: f64,
+    pub inference_momentum: f64,
+    /// Sum the weight gradients over all inference states (the tutorial's code).
+    pub accumulate: bool,
+    pub optimizer: OptimizerKind,
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub batch: usize,
+    pub seed: u64,
+    /// Size of the inferred latent (compress).
+    pub latent: usize,
+}
+
+impl Default for Config {
+    /// The classification preset.
+    fn default() -> Self {
+        Config {
+            experiment: Experiment::Classify,
+            rule: Rule::Pc,
+            inference: InferenceKind::Standard,
+            form: PredictionForm::Post,
+            hidden: vec![128, 128, 128],
+            activation: "tanh".into(),
+            output_energy: OutputEnergy::Categorical,
+            steps: 8,
+            inference_lr: 0.1,
+            inference_momentum: 0.5,
+            accumulate: false,
+            optimizer: OptimizerKind::Adam,
+            lr: 1e-3,
+            weight_decay: 0.0,
+            batch: 128,
+            seed: 1,
+            latent: 64,
+        }
+    }
+}
+
+/// Upper bounds that keep a configuration from exhausting the page's memory or time.
+const MAX_UNITS: usize = 4096;
+const MAX_STEPS: usize = 1000;
+const MAX_BATCH: usize = 8192;
+
+impl Config {
+    /// A named preset: `classification`, `compression`, `generation`.
+    pub fn preset(name: &str) -> Result<Self> {
+        let base = Config::default();
+        match name {
+            "classification" => Ok(base),
+            "compression" => Ok(Config {
+                experiment: Experiment::Compress,
+                hidden: vec![384],
+                activation: "tanh".into(),
+                output_energy: OutputEnergy::Gaussian,
+                steps: 35,
+                inference_lr: 0.1,
+                inference_momentum: 0.5,
+                batch: 250,
+                ..base
+            }),
+            "generation" => Ok(Config {
+                experiment: Experiment::Generate,
+                hidden: vec![64, 256],
+                output_energy: OutputEnergy::Gaussian,
+                steps: 20,
+                batch: 64,
+                ..base
+            }),
+            _ => Err(PcError::Config(format!(
+                "unknown preset {name:?} (known: classification, compression, generation)"
+            ))),
+        }
+    }
+
+    /// Checks every field; the message names the first problem.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(PcError::Config(m));
+        if self.hidden.iter().any(|&n| n == 0 || n > MAX_UNITS) {
+            return bad(format!(
+                "hidden sizes must be 1..={MAX_UNITS}, got {:?}",
+                self.hidden
+            ));
+        }
+        if self.hidden.len() > 16 {
+            return bad(format!(
+                "at most 16 hidden layers, got {}",
+                self.hidden.len()
+            ));
+        }
+        Activation::from_name(&self.activation)?;
+        if self.steps == 0 || self.steps > MAX_STEPS {
+            return bad(format!(
+                "inference steps T must be 1..={MAX_STEPS}, got {}",
+                self.steps
+            ));
+        }
+        if self.batch == 0 || self.batch > MAX_BATCH {
+            return bad(format!("batch must be 1..={MAX_BATCH}, got {}", self.batch));
+        }
+        if self.latent == 0 || self.latent > MAX_UNITS {
+            return bad(format!(
+                "latent size must be 1..={MAX_UNITS}, got {}",
+                self.latent
+            ));
+        }
+        for (name, x) in [
+            ("inference_lr", self.inference_lr),
+            ("inference_momentum", self.inference_momentum),
+            ("lr", self.lr),
+            ("weight_decay", self.weight_decay),
+        ] {
+            if !x.is_finite() || x < 0.0 {
+                return bad(format!(
+                    "{name} must be a finite non-negative number, got {x}"
+                ));
+            }
+        }
+        if self.inference_momentum >= 1.0 {
+            return bad(format!(
+                "inference_momentum must be below 1, got {}",
+                self.inference_momentum
+            ));
+        }
+        if self.experiment != Experiment::Classify && self.inference != InferenceKind::Standard {
+            return bad(format!(
+                "{:?} inference needs both ends clamped; only standard inference fits the {:?} experiment",
+                self.inference, self.experiment
+            ));
+        }
+        Ok(())
+    }
+
+    fn activation(&self) -> Activation {
+        Activation::from_name(&self.activation).unwrap_or(Activation::Tanh)
+    }
+
+    fn standard(&self) -> Standard {
+        Standard {
+            steps: self.steps,
+            lr: self.inference_lr,
+            momentum: self.inference_momentum,
+            accumulate_weight_grads: self.accumulate,
+        }
+    }
+
+    fn inference(&self) -> Inference {
+        match self.inference {
+            InferenceKind::Standard => Inference::Standard(self.standard()),
+            InferenceKind::Strict => Inference::Strict {
+                eta: self.inference_lr,
+                steps: self.steps,
+            },
+            InferenceKind::FixedPrediction => Inference::FixedPrediction {
+                eta: self.inference_lr,
+                sweeps: self.steps,
+            },
+            InferenceKind::Exact => Inference::Exact,
+        }
+    }
+
+    fn optimizer(&self) -> OptimizerConfig {
+        match self.optimizer {
+            OptimizerKind::Adam => OptimizerConfig::adam(self.lr, self.weight_decay),
+            OptimizerKind::Sgd | OptimizerKind::Momentum => OptimizerConfig::Sgd {
+                lr: self.lr,
+                momentum: if self.optimizer == OptimizerKind::Momentum {
+                    0.9
+                } else {
+                    0.0
+                },
+                weight_decay: self.weight_decay,
+            },
+        }
+    }
+
+    /// Input pixels: centred to [−1, 1] where the image is an input, in [0, 1] where the
+    /// image is predicted (a decoder's output).
+    fn pixel_scale(&self) -> PixelScale {
+        match (self.experiment, self.rule) {
+            (Experiment::Classify, _) => PixelScale::Centered,
+            _ => PixelScale::Unit,
+        }
+    }
+
+    /// Layer sizes `[n_0, .., n_L]` of the network this configuration trains.
+    pub fn sizes(&self, pixels: usize, classes: usize) -> Vec<usize> {
+        let (bottom, top) = match self.experiment {
+            Experiment::Classify => (pixels, classes),
+            Experiment::Compress => (self.latent, pixels),
+            Experiment::Generate => (classes, pixels),
+        };
+        let mut sizes = vec![bottom];
+        sizes.extend(&self.hidden);
+        if self.experiment == Experiment::Compress && self.rule == Rule::Bp {
+            // The autoencoder: an encoder mirroring the decoder in front of it.
+            let mut encoder: Vec<usize> = self.hidden.iter().rev().copied().collect();
+            encoder.insert(0, pixels);
+            encoder.extend(&sizes);
+            sizes = encoder;
+        }
+        sizes.push(top);
+        sizes
+    }
+
+    fn output_energy(&self) -> LayerEnergy {
+        match self.output_energy {
+            OutputEnergy::Gaussian => LayerEnergy::gaussian(Reduction::HalfSse),
+            OutputEnergy::Categorical => LayerEnergy::categorical(),
+            OutputEnergy::Bernoulli => LayerEnergy::bernoulli(),
+        }
+    }
+
+    /// One activation per block; the output block's is the identity for categorical and
+    /// Bernoulli energies (their mean function applies the squashing).
+    fn activations(&self, blocks: usize) -> Vec<Activation> {
+        let mut acts = vec![self.activation(); blocks];
+        acts[blocks - 1] = match (self.output_energy, self.experiment) {
+            (OutputEnergy::Gaussian, Experiment::Compress | Experiment::Generate) => {
+                Activation::Sigmoid
+            }
+            (OutputEnergy::Gaussian, Experiment::Classify) => self.activation(),
+            _ => Activation::Identity,
+        };
+        acts
+    }
+}
+
+/// What one training step measured.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// Training steps (minibatches) done.
+    pub step: u64,
+    /// Completed epochs (fractional).
+    pub epoch: f64,
+    /// The task loss on this batch: the output energy at the feedforward prediction (BP)
+    /// or at the settled state (PC), per sample.
+    pub loss: f64,
+    /// The total energy after inference, per sample (PC; equals `loss` for BP).
+    pub energy: f64,
+    /// Each layer's energy after inference, per sample.
+    pub energy_per_layer: Vec<f64>,
+    /// The total energy at every inference state of this batch, per sample.
+    pub energy_trace: Vec<f64>,
+    /// Each layer's energy at every inference state, per sample: `[layer][state]`.
+    pub energy_trace_per_layer: Vec<Vec<f64>>,
+    /// FLOPs of this step.
+    pub flops_step: u64,
+    /// FLOPs since the start, by phase.
+    pub flops: Flops,
+}
+
+/// Test-set measurements.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Fraction of test images classified correctly (classify, generate).
+    pub accuracy: Option<f64>,
+    /// `confusion[true][predicted]` counts.
+    pub confusion: Option<Vec<Vec<u32>>>,
+    /// Mean squared reconstruction error per pixel, in [0, 1] pixel units (compress).
+    pub mse: Option<f64>,
+}
+
+/// A training run: network, optimiser, data and counters.
+pub struct Trainer {
+    config: Config,
+    net: Network<F>,
+    optimizer: Optimizer<F>,
+    data: Split,
+    order: Vec<usize>,
+    cursor: usize,
+    epoch: u64,
+    step: u64,
+    flops: Flops,
+    last: StepRecord,
+}
+
+fn per_sample(x: F, batch: usize) -> f64 {
+    f64::from(x) / batch as f64
+}
+
+impl Trainer {
+    /// A fresh run on `data`; the network is initialised from `config.seed`.
+    pub fn new(config: Config, data: Split) -> Result<Self> {
+        config.validate()?;
+        if data.train.is_empty() || data.test.is_empty() {
+            return Err(PcError::Config(
+                "the training and test sets must not be empty".into(),
+            ));
+        }
+        if data.train.pixels_per_image() != data.test.pixels_per_image() {
+            return Err(PcError::Shape(
+                "training and test images differ in size".into(),
+            ));
+        }
+        let sizes = config.sizes(data.train.pixels_per_image(), data.train.classes());
+        let init = match config.rule {
+            Rule::Pc => Init::XavierUniform,
+            Rule::Bp => Init::TorchDefault,
+        };
+        let mut net = Network::new(
+            &sizes,
+            &config.activations(sizes.len() - 1),
+            config.form,
+            init,
+            config.seed,
+        )?;
+        net.set_energy(sizes.len() - 1, config.output_energy())?;
+        let optimizer = Optimizer::new(config.optimizer())?;
+        let order = permutation(data.train.len(), config.seed);
+        Ok(Trainer {
+            config,
+            net,
+            optimizer,
+            data,
+            order,
+            cursor: 0,
+            epoch: 0,
+            step: 0,
+            flops: Flops::default(),
+            last: StepRecord::default(),
+        })
+    }
+
+    /// The configuration of this run.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The network being trained.
+    pub fn network(&self) -> &Network<F> {
+        &self.net
+    }
+
+    /// The data this run trains and tests on.
+    pub fn data(&self) -> &Split {
+        &self.data
+    }
+
+    /// The record of the latest step.
+    pub fn last_step(&self) -> &StepRecord {
+        &self.last
+    }
+
+    /// Training steps per epoch.
+    pub fn steps_per_epoch(&self) -> usize {
+        self.data.train.len().div_ceil(self.config.batch)
+    }
+
+    /// The next minibatch's indices; reshuffles at the end of an epoch.
+    fn next_batch(&mut self) -> Vec<usize> {
+        if self.cursor >= self.order.len() {
+            self.epoch += 1;
+            self.cursor = 0;
+            self.order = permutation(
+                self.data.train.len(),
+                self.config.seed.wrapping_add(self.epoch),
+            );
+        }
+        let end = (self.cursor + self.config.batch).min(self.order.len());
+        let batch = self.order[self.cursor..end].to_vec();
+        self.cursor = end;
+        batch
+    }
+
+    /// One minibatch of learning. A non-finite energy or weight stops with an error and
+    /// leaves the last finite weights in place.
+    pub fn step(&mut self) -> Result<&StepRecord> {
+        let indices = self.next_batch();
+        let (x, labels) = self
+            .data
+            .train
+            .batch::<F>(&indices, self.config.pixel_scale());
+        let before = (self.net.clone(), self.optimizer.clone());
+        let flops_before = self.flops.total();
+        let outcome = self.learn(&x, &labels);
+        let finite = self.net.validate().is_ok();
+        match outcome {
+            Ok(record) if finite && record.loss.is_finite() && record.energy.is_finite() => {
+                self.step += 1;
+                self.last = StepRecord {
+                    step: self.step,
+                    epoch: self.epoch as f64 + self.cursor as f64 / self.order.len() as f64,
+                    flops_step: self.flops.total() - flops_before,
+                    flops: self.flops,
+                    ..record
+                };
+                Ok(&self.last)
+            }
+            Ok(_) => {
+                (self.net, self.optimizer) = before;
+                Err(PcError::NonFinite(format!(
+                    "training diverged at step {} (the energy or a weight became NaN or infinite); \
+                     the last finite weights are kept — lower the learning rates",
+                    self.step + 1
+                )))
+            }
+            Err(e) => {
+                (self.net, self.optimizer) = before;
+                Err(e)
+            }
+        }
+    }
+
+    /// The ends clamped during learning, and the batch matrices they hold.
+    fn learn(&mut self, images: &DMatrix<F>, labels: &DMatrix<F>) -> Result<StepRecord> {
+        let b = images.nrows();
+        let (bottom, top) = match self.config.experiment {
+            Experiment::Classify => (images, labels),
+            Experiment::Generate => (labels, images),
+            Experiment::Compress => (images, images),
+        };
+        let (grads, record) = match (self.config.rule, self.config.experiment) {
+            (Rule::Bp, _) => {
+                let bp = bp_gradients(&self.net, bottom, top, &mut self.flops)?;
+                let loss = per_sample(bp.loss, b);
+                let record = StepRecord {
+                    loss,
+                    energy: loss,
+                    ..StepRecord::default()
+                };
+                (bp.grads, record)
+            }
+            (Rule::Pc, Experiment::Compress) => {
+                let initial = self.latent_init(b);
+                let settled = infer(
+                    &self.net,
+                    Clamp {
+                        input: None,
+                        output: Some(top),
+                    },
+                    &self.config.inference(),
+                    Some(&initial),
+                    &mut self.flops,
+                )?;
+                self.pc_step(&settled, b)
+            }
+            (Rule::Pc, _) => {
+                let settled = infer(
+                    &self.net,
+                    Clamp::both(bottom, top),
+                    &self.config.inference(),
+                    None,
+                    &mut self.flops,
+                )?;
+                self.pc_step(&settled, b)
+            }
+        };
+        self.optimizer
+            .step(&mut self.net, &grads, &mut self.flops)?;
+        Ok(record)
+    }
+
+    /// PC weight gradients (clean rule, or the tutorial's accumulated sum) and the record
+    /// of the inference that produced them.
+    fn pc_step(&mut self, settled: &Settled<F>, b: usize) -> (Gradients<F>, StepRecord) {
+        let grads = match &settled.accumulated_grads {
+            Some(sum) if self.config.accumulate => sum.clone(),
+            _ => pc_gradients(&self.net, settled, &mut self.flops),
+        };
+        let last = settled.energy_trace.last().cloned();
+        let depth = self.net.depth();
+        let energy_per_layer: Vec<f64> = last
+            .as_ref()
+            .map(|r| r.per_layer.iter().map(|&e| per_sample(e, b)).collect())
+            .unwrap_or_default();
+        let layers = energy_per_layer.len();
+        let record = StepRecord {
+            loss: energy_per_layer.get(depth).copied().unwrap_or(f64::NAN),
+            energy: last.map_or(f64::NAN, |r| per_sample(r.total, b)),
+            energy_per_layer,
+            energy_trace: settled
+                .energy_trace
+                .iter()
+                .map(|r| per_sample(r.total, b))
+                .collect(),
+            energy_trace_per_layer: (0..layers)
+                .map(|l| {
+                    settled
+                        .energy_trace
+                        .iter()
+                        .map(|r| per_sample(r.per_layer[l], b))
+                        .collect()
+                })
+                .collect(),
+            ..StepRecord::default()
+        };
+        (grads, record)
+    }
+
+    /// The starting beliefs of a free latent: zero latent, and the feedforward
+    /// predictions from it for the layers below.
+    fn latent_init(&self, b: usize) -> Vec<DMatrix<F>> {
+        let zero = DMatrix::zeros(b, self.net.sizes()[0]);
+        self.net.feedforward(&zero).unwrap_or_default()
+    }
+
+    /// Infers the free latent of a PC decoder for `images` (clamped at layer L) and
+    /// returns the settled beliefs.
+    pub fn infer_latent(&self, images: &DMatrix<F>) -> Result<Settled<F>> {
+        let mut flops = Flops::default();
+        infer(
+            &self.net,
+            Clamp {
+                input: None,
+                output: Some(images),
+            },
+            &Inference::Standard(Standard {
+                accumulate_weight_grads: false,
+                ..self.config.standard()
+            }),
+            Some(&self.latent_init(images.nrows())),
+            &mut flops,
+        )
+    }
+
+    /// Reconstructions of `images` (pixels in [0, 1]): the PC decoder's prediction from
+    /// the inferred latent, or the BP autoencoder's output.
+    pub fn reconstruct(&self, images: &DMatrix<F>) -> Result<DMatrix<F>> {
+        if self.config.experiment != Experiment::Compress {
+            return Err(PcError::Config(
+                "reconstruction needs the compress experiment".into(),
+            ));
+        }
+        let top = match self.config.rule {
+            Rule::Bp => self.net.feedforward(images)?,
+            Rule::Pc => {
+                let settled = self.infer_latent(images)?;
+                self.net.feedforward(&settled.beliefs[0])?
+            }
+        };
+        Ok(top.last().cloned().unwrap_or_default())
+    }
+
+    /// Class scores for `images`: the feedforward output (classify) or the inferred class
+    /// layer (generate), one row per image.
+    pub fn class_scores(&self, images: &DMatrix<F>) -> Result<DMatrix<F>> {
+        match self.config.experiment {
+            Experiment::Classify => Ok(self.net.feedforward(images)?.pop().unwrap_or_default()),
+            Experiment::Generate => {
+                let classes = self.net.sizes()[0];
+                let uniform = DMatrix::from_element(images.nrows(), classes, 1.0 / classes as F);
+                let mut initial = self.net.feedforward(&uniform)?;
+                let depth = self.net.depth();
+                initial[depth] = images.clone();
+                let settled = infer(
+                    &self.net,
+                    Clamp {
+                        input: None,
+                        output: Some(images),
+                    },
+                    &Inference::Standard(self.config.standard()),
+                    Some(&initial),
+                    &mut Flops::default(),
+                )?;
+                Ok(settled.beliefs[0].clone())
+            }
+            Experiment::Compress => Err(PcError::Config(
+                "the compress experiment does not classify".into(),
+            )),
+        }
+    }
+
+    /// Images generated from each class in `labels` (generate): the feedforward prediction
+    /// from the one-hot class.
+    pub fn generate(&self, labels: &[usize]) -> Result<DMatrix<F>> {
+        let classes = self.net.sizes()[0];
+        if self.config.experiment != Experiment::Generate {
+            return Err(PcError::Config(
+                "generation needs the generate experiment".into(),
+            ));
+        }
+        if let Some(&bad) = labels.iter().find(|&&c| c >= classes) {
+            return Err(PcError::Config(format!(
+                "class {bad} is out of range 0..{classes}"
+            )));
+        }
+        let mut onehot = DMatrix::zeros(labels.len(), classes);
+        for (i, &c) in labels.iter().enumerate() {
+            onehot[(i, c)] = 1.0;
+        }
+        Ok(self.net.feedforward(&onehot)?.pop().unwrap_or_default())
+    }
+
+    /// Accuracy and confusion matrix (classify, generate) or reconstruction MSE (compress)
+    /// on the whole test set, in batches.
+    pub fn evaluate(&self) -> Result<Evaluation> {
+        let test = &self.data.test;
+        let scale = self.config.pixel_scale();
+        let chunks: Vec<Vec<usize>> = (0..test.len())
+            .collect::<Vec<_>>()
+            .chunks(self.config.batch.max(250))
+            .map(<[usize]>::to_vec)
+            .collect();
+        if self.config.experiment == Experiment::Compress {
+            let mut sse = 0.0f64;
+            for idx in &chunks {
+                let x = test.images::<F>(idx, scale);
+                let recon = self.reconstruct(&x)?;
+                sse += (recon - &x).iter().map(|&d| f64::from(d * d)).sum::<f64>();
+            }
+            return Ok(Evaluation {
+                mse: Some(sse / (test.len() * test.pixels_per_image()) as f64),
+                ..Evaluation::default()
+            });
+        }
+        let classes = test.classes();
+        let mut confusion = vec![vec![0u32; classes]; classes];
+        for idx in &chunks {
+            let scores = self.class_scores(&test.images::<F>(idx, scale))?;
+            for (row, &i) in idx.iter().enumerate() {
+                let predicted = argmax(scores.row(row).iter().copied());
+                confusion[usize::from(test.labels()[i])][predicted] += 1;
+            }
+        }
+        let correct: u32 = (0..classes).map(|c| confusion[c][c]).sum();
+        Ok(Evaluation {
+            accuracy: Some(f64::from(correct) / test.len() as f64),
+            confusion: Some(confusion),
+            mse: None,
+        })
+    }
+}
+
+/// The index of the largest value (the first on ties; NaN never wins).
+pub fn argmax(values: impl Iterator<Item = F>) -> usize {
+    values
+        .enumerate()
+        .fold(
+            (0, F::NEG_INFINITY),
+            |(bi, bv), (i, v)| if v > bv { (i, v) } else { (bi, bv) },
+        )
+        .0
+}
+
+impl Config {
+    /// A configuration from `key = value` settings over `base` (CLI flags, URL
+    /// parameters): keys are the field names (`-` may stand for `_`), values are numbers,
+    /// `true`/`false`, comma-separated lists (`hidden=128,128`) or names.
+    pub fn with_settings<'a>(
+        &self,
+        settings: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self> {
+        let mut json = serde_json::to_value(self)
+            .map_err(|e| PcError::Config(format!("cannot represent the configuration: {e}")))?;
+        for (key, value) in settings {
+            let key = key.replace('-', "_");
+            let parsed = if key == "hidden" {
+                let sizes: std::result::Result<Vec<usize>, _> = value
+                    .split(',')
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| s.trim().parse::<usize>())
+                    .collect();
+                serde_json::to_value(sizes.map_err(|_| {
+                    PcError::Config(format!(
+                        "hidden must be comma-separated sizes like 128,128, got {value:?}"
+                    ))
+                })?)
+                .unwrap_or_default()
+            } else {
+                serde_json::from_str(value)
+                    .unwrap_or_else(|_| serde_json::Value::String(value.to_string()))
+            };
+            json[key.as_str()] = parsed;
+        }
+        let config: Config =
+            serde_json::from_value(json).map_err(|e| PcError::Config(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+}
