@@ -13,7 +13,11 @@ after(async () => { await env?.close(); });
 
 test('the page shows the engine version without console errors', async () => {
   const { page, problems } = await openPage(env.browser, env.url);
-  await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 30_000 });
+  // Ready, or an error message: whichever comes first, so a failed load says why.
+  const error = page.getByTestId('error');
+  await page.getByTestId('status').filter({ hasText: 'ready' }).or(error).first()
+    .waitFor({ timeout: 30_000 });
+  assert.equal(await error.isVisible(), false, `the page shows: ${await error.textContent()}`);
   assert.equal(await page.getByTestId('version').textContent(), cargoVersion);
   await page.screenshot({ path: `${SCREENSHOTS}boot.png`, fullPage: true });
   assert.deepEqual(problems.consoleErrors, []);

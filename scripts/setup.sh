@@ -6,7 +6,7 @@
 # names the step and what to try.
 #
 # Steps:
-#   1. Debian packages: binaryen (wasm-opt), Chromium + chromedriver, Fashion-MNIST (test data)
+#   1. Debian packages: Chromium + chromedriver, Fashion-MNIST (test data)
 #   2. a Rust toolchain that can build wasm32-unknown-unknown:
 #      a. rustup's ordinary route (`rustup target add`), with a short timeout;
 #      b. otherwise Debian's Rust (rustc-web) with a wasm32 std built from its own source,
@@ -33,7 +33,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # --- 1. Debian packages ---------------------------------------------------------------
 CURRENT_STEP="debian packages"
-APT_PACKAGES=(binaryen chromium chromium-driver dataset-fashion-mnist)
+APT_PACKAGES=(chromium chromium-driver dataset-fashion-mnist)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
