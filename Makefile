@@ -33,7 +33,7 @@ native-test:
 
 # The wasm boundary, in real headless Chromium (tests/web.rs).
 wasm-test:
-	RUSTUP_TOOLCHAIN=$(WASM_TOOLCHAIN) wasm-pack test --headless --chrome -- --test web
+	RUSTUP_TOOLCHAIN=$(WASM_TOOLCHAIN) wasm-pack test --headless --chrome -- --no-default-features --test web
 
 # End-to-end: the built page in headless Chromium, driven by playwright-core.
 e2e: build

@@ -8,7 +8,7 @@ source scripts/env.sh
 toolchain=$(wasm_toolchain) || { echo "[build] no wasm32 toolchain: run scripts/setup.sh" >&2; exit 1; }
 echo "[build] wasm-pack build --release --target web (toolchain $toolchain)"
 RUSTUP_TOOLCHAIN=$toolchain wasm-pack --log-level warn build --release --target web \
-  --out-dir www/pkg --no-typescript --no-pack
+  --out-dir www/pkg --no-typescript --no-pack -- --no-default-features
 echo "[build] copying uPlot into www/vendor"
 mkdir -p www/vendor
 cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css www/vendor/

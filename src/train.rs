@@ -277,7 +277,7 @@ impl Config {
 
     /// Input pixels: centred to [−1, 1] where the image is an input, in [0, 1] where the
     /// image is predicted (a decoder's output).
-    fn pixel_scale(&self) -> PixelScale {
+    pub fn pixel_scale(&self) -> PixelScale {
         match (self.experiment, self.rule) {
             (Experiment::Classify, _) => PixelScale::Centered,
             _ => PixelScale::Unit,
@@ -438,6 +438,28 @@ impl Trainer {
         &self.data
     }
 
+    /// Replaces every block's `(W_l, b_l)`; shapes must match and values be finite, or
+    /// nothing changes. The optimiser starts afresh.
+    pub fn set_parameters(
+        &mut self,
+        params: Vec<(DMatrix<F>, nalgebra::DVector<F>)>,
+    ) -> Result<()> {
+        let mut net = self.net.clone();
+        for (block, (w, b)) in net.blocks_mut().iter_mut().zip(params) {
+            if w.shape() != block.weight.shape() || b.len() != block.bias.len() {
+                return Err(PcError::Shape(
+                    "a block's parameters do not fit the network".into(),
+                ));
+            }
+            block.weight = w;
+            block.bias = b;
+        }
+        net.validate()?;
+        self.net = net;
+        self.optimizer = Optimizer::new(self.config.optimizer())?;
+        Ok(())
+    }
+
     /// The record of the latest step.
     pub fn last_step(&self) -> &StepRecord {
         &self.last
@@ -488,7 +510,7 @@ impl Trainer {
                 };
                 Ok(&self.last)
             }
-            Ok(_) => {
+            Ok(_) | Err(PcError::NonFinite(_)) => {
                 (self.net, self.optimizer) = before;
                 Err(PcError::NonFinite(format!(
                     "training diverged at step {} (the energy or a weight became NaN or infinite); \

@@ -1,6 +1,14 @@
 //! The wasm boundary: thin wrappers that turn engine results into JS values.
-//! No science lives here.
+//! No science lives here. Configs and metric records cross as plain objects
+//! (serde-wasm-bindgen); images cross as `Float32Array` copies. Every engine error
+//! becomes a JS `Error` with the engine's message; nothing panics across the boundary.
 
+use crate::data::{load_idx, shipped_split, Split};
+use crate::inference::{Inference, Standard};
+use crate::inspect;
+use crate::train::{Config, Trainer, F};
+use nalgebra::DMatrix;
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 /// Installs the panic hook once, when the module is instantiated, so that a panic
@@ -14,4 +22,247 @@ pub fn start() {
 #[wasm_bindgen]
 pub fn version() -> String {
     crate::version().to_string()
+}
+
+fn error(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn to_js(value: &impl Serialize) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(error)
+}
+
+fn config_from(value: JsValue) -> Result<Config, JsError> {
+    let config: Config = serde_wasm_bindgen::from_value(value)
+        .map_err(|e| error(format!("invalid settings: {e}")))?;
+    config.validate().map_err(error)?;
+    Ok(config)
+}
+
+/// The default configuration (the classification preset).
+#[wasm_bindgen(js_name = defaultConfig)]
+pub fn default_config() -> Result<JsValue, JsError> {
+    to_js(&Config::default())
+}
+
+/// A named preset's configuration.
+#[wasm_bindgen(js_name = presetConfig)]
+pub fn preset_config(name: &str) -> Result<JsValue, JsError> {
+    to_js(&Config::preset(name).map_err(error)?)
+}
+
+/// A configuration from URL-style `key → value` settings over `base`.
+#[wasm_bindgen(js_name = configWithSettings)]
+pub fn config_with_settings(
+    base: JsValue,
+    keys: Vec<String>,
+    values: Vec<String>,
+) -> Result<JsValue, JsError> {
+    let base = config_from(base)?;
+    let pairs = keys
+        .iter()
+        .map(String::as_str)
+        .zip(values.iter().map(String::as_str));
+    to_js(&base.with_settings(pairs).map_err(error)?)
+}
+
+fn shipped(data: &[u8]) -> Result<Split, JsError> {
+    shipped_split(data).map_err(|e| error(format!("the data file: {e}")))
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+#[derive(Serialize)]
+struct TrainRecord<'a> {
+    #[serde(flatten)]
+    step: &'a crate::train::StepRecord,
+    flops_total: u64,
+    samples_per_s: f64,
+}
+
+#[derive(Serialize)]
+struct EnergyTrace<'a> {
+    total: &'a [f64],
+    per_layer: &'a [Vec<f64>],
+}
+
+#[derive(Serialize)]
+struct Predictions {
+    labels: Vec<u8>,
+    predicted: Vec<usize>,
+    probabilities: Vec<Vec<f64>>,
+}
+
+/// One training run, its data and network held in wasm memory.
+#[wasm_bindgen]
+pub struct Lab {
+    trainer: Trainer,
+}
+
+#[wasm_bindgen]
+impl Lab {
+    /// A fresh run of `config` on the shipped data file's bytes.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: JsValue, data: &[u8]) -> Result<Lab, JsError> {
+        let trainer = Trainer::new(config_from(config)?, shipped(data)?).map_err(error)?;
+        Ok(Lab { trainer })
+    }
+
+    /// A run restored from a saved model, on the shipped data file's bytes.
+    pub fn load(json: &str, data: &[u8]) -> Result<Lab, JsError> {
+        Ok(Lab {
+            trainer: inspect::load(json, shipped(data)?).map_err(error)?,
+        })
+    }
+
+    /// The configuration of this run.
+    pub fn config(&self) -> Result<JsValue, JsError> {
+        to_js(self.trainer.config())
+    }
+
+    /// Replaces the data with IDX files (images, labels; plain or gzip); the test set is
+    /// the last sixth of them. The network restarts from its seed.
+    #[wasm_bindgen(js_name = setData)]
+    pub fn set_data(&mut self, images: &[u8], labels: &[u8]) -> Result<(), JsError> {
+        let all = load_idx(images, labels, 10).map_err(|e| error(format!("IDX files: {e}")))?;
+        let split = all.split(5.0 / 6.0);
+        self.trainer = Trainer::new(self.trainer.config().clone(), split).map_err(error)?;
+        Ok(())
+    }
+
+    /// Runs `n` minibatches; returns the last step's record with throughput.
+    pub fn train(&mut self, n: usize) -> Result<JsValue, JsError> {
+        let start = now_ms();
+        for _ in 0..n.max(1) {
+            self.trainer.step().map_err(error)?;
+        }
+        let seconds = ((now_ms() - start) / 1000.0).max(1e-3);
+        let step = self.trainer.last_step();
+        to_js(&TrainRecord {
+            step,
+            flops_total: step.flops.total(),
+            samples_per_s: (n.max(1) * self.trainer.config().batch) as f64 / seconds,
+        })
+    }
+
+    /// Test accuracy and confusion matrix, or reconstruction MSE.
+    pub fn evaluate(&self) -> Result<JsValue, JsError> {
+        to_js(&self.trainer.evaluate().map_err(error)?)
+    }
+
+    /// The energy at every inference step of the latest batch: total and per layer.
+    #[wasm_bindgen(js_name = energyTrace)]
+    pub fn energy_trace(&self) -> Result<JsValue, JsError> {
+        let last = self.trainer.last_step();
+        to_js(&EnergyTrace {
+            total: &last.energy_trace,
+            per_layer: &last.energy_trace_per_layer,
+        })
+    }
+
+    /// `n` test images then their `n` reconstructions, 784 pixels each, in [0, 1].
+    pub fn reconstructions(&self, n: usize) -> Result<Vec<f32>, JsError> {
+        let idx = inspect::sample_indices(&self.trainer, n);
+        let x = self
+            .trainer
+            .data()
+            .test
+            .images::<F>(&idx, crate::data::PixelScale::Unit);
+        let recon = self.trainer.reconstruct(&x).map_err(error)?;
+        Ok(row_major(&x).into_iter().chain(row_major(&recon)).collect())
+    }
+
+    /// `n` test images (pixels in [0, 1]) with their labels and predicted probabilities.
+    pub fn predictions(&self, n: usize) -> Result<JsValue, JsError> {
+        let idx = inspect::sample_indices(&self.trainer, n);
+        let x = self
+            .trainer
+            .data()
+            .test
+            .images::<F>(&idx, crate::data::PixelScale::Unit);
+        let classified = inspect::classify(&self.trainer, &x).map_err(error)?;
+        let object = js_sys::Object::new();
+        let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&object, &key.into(), value);
+        let preds = Predictions {
+            labels: idx
+                .iter()
+                .map(|&i| self.trainer.data().test.labels()[i])
+                .collect(),
+            predicted: classified.iter().map(|c| c.label).collect(),
+            probabilities: classified.into_iter().map(|c| c.probabilities).collect(),
+        };
+        let record = to_js(&preds)?;
+        set(
+            "images",
+            &js_sys::Float32Array::from(row_major(&x).as_slice()).into(),
+        )
+        .map_err(|_| error("predictions"))?;
+        for key in ["labels", "predicted", "probabilities"] {
+            let value =
+                js_sys::Reflect::get(&record, &key.into()).map_err(|_| error("predictions"))?;
+            set(key, &value).map_err(|_| error("predictions"))?;
+        }
+        Ok(object.into())
+    }
+
+    /// Classifies one image of 784 pixels in [0, 1] (e.g. a drawn digit).
+    pub fn classify(&self, pixels: &[f32]) -> Result<JsValue, JsError> {
+        let x = DMatrix::from_row_slice(1, pixels.len(), pixels);
+        let mut out = inspect::classify(&self.trainer, &x).map_err(error)?;
+        to_js(&out.pop())
+    }
+
+    /// `n` images generated from class `label`, 784 pixels each.
+    pub fn generate(&self, label: usize, n: usize) -> Result<Vec<f32>, JsError> {
+        let images = self
+            .trainer
+            .generate(&vec![label; n.clamp(1, 64)])
+            .map_err(error)?;
+        Ok(row_major(&images))
+    }
+
+    /// Up to `n` receptive fields of the weights that touch the image, each in [0, 1].
+    #[wasm_bindgen(js_name = receptiveFields)]
+    pub fn receptive_fields(&self, n: usize) -> Vec<f32> {
+        inspect::receptive_fields(&self.trainer, n)
+    }
+
+    /// PC-vs-BP gradient cosines per block for an inference method at T steps and rate.
+    #[wasm_bindgen(js_name = gradientCosines)]
+    pub fn gradient_cosines(
+        &self,
+        method: &str,
+        steps: usize,
+        rate: f64,
+    ) -> Result<Vec<f64>, JsError> {
+        let method = match method {
+            "standard" => Inference::Standard(Standard {
+                steps,
+                lr: rate,
+                momentum: 0.0,
+                accumulate_weight_grads: false,
+            }),
+            "strict" => Inference::Strict { eta: rate, steps },
+            "fixed-prediction" => Inference::FixedPrediction {
+                eta: rate,
+                sweeps: steps,
+            },
+            "exact" => Inference::Exact,
+            other => return Err(error(format!("unknown inference method {other:?}"))),
+        };
+        inspect::gradient_cosines(&self.trainer, &method, 64).map_err(error)
+    }
+
+    /// The trained model as JSON.
+    pub fn save(&self) -> String {
+        inspect::save(&self.trainer)
+    }
+}
+
+fn row_major(m: &DMatrix<F>) -> Vec<f32> {
+    m.transpose().as_slice().to_vec()
 }

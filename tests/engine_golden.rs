@@ -1,5 +1,7 @@
 //! Every golden case in tests/data/golden reproduced to 1e-9 (relative for large values)
 //! in every field of `expected`.
+// Native only: wasm-pack builds every test target for wasm32; tests/web.rs runs there.
+#![cfg(not(target_arch = "wasm32"))]
 
 use pclab::case::Case;
 use serde_json::Value;

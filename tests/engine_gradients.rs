@@ -1,5 +1,7 @@
 //! Finite-difference checks: activation derivatives, every energy's gradients, and BP.
 //! Also torch's Adam and SGD-momentum update rules on a hand-computed step.
+// Native only: wasm-pack builds every test target for wasm32; tests/web.rs runs there.
+#![cfg(not(target_arch = "wasm32"))]
 
 use nalgebra::DMatrix;
 use pclab::activation::Activation;

@@ -1,6 +1,8 @@
 //! Property tests on random small networks: exact inference equals BP, fixed-prediction
 //! with η = 1 reaches BP after L sweeps, standard inference with a small step never raises
 //! the energy, free ends, and f32/f64 agreement.
+// Native only: wasm-pack builds every test target for wasm32; tests/web.rs runs there.
+#![cfg(not(target_arch = "wasm32"))]
 
 use nalgebra::DMatrix;
 use pclab::activation::Activation;

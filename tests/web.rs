@@ -1,11 +1,101 @@
 //! The wasm boundary, tested in real headless Chromium (`wasm-pack test --headless --chrome`).
 #![cfg(target_arch = "wasm32")]
 
+use pclab::wasm::{default_config, preset_config, version, Lab};
+use wasm_bindgen::{JsError, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+const DATA: &[u8] = include_bytes!("../www/data/mnist-10k.bin.gz");
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(value, &key.into()).unwrap()
+}
+
+fn set(value: &JsValue, key: &str, to: impl Into<JsValue>) {
+    js_sys::Reflect::set(value, &key.into(), &to.into()).unwrap();
+}
+
+fn message(e: JsError) -> String {
+    get(&JsValue::from(e), "message").as_string().unwrap()
+}
+
+fn small_config() -> JsValue {
+    let config = default_config().unwrap();
+    set(&config, "hidden", js_sys::Array::of1(&32.into()));
+    set(&config, "batch", 32);
+    config
+}
+
 #[wasm_bindgen_test]
 fn version_crosses_the_boundary() {
-    assert_eq!(pclab::wasm::version(), env!("CARGO_PKG_VERSION"));
+    assert_eq!(version(), env!("CARGO_PKG_VERSION"));
+}
+
+#[wasm_bindgen_test]
+fn a_lab_trains_evaluates_and_reports() {
+    let mut lab = Lab::new(small_config(), DATA).unwrap();
+    let record = lab.train(3).unwrap();
+    assert_eq!(get(&record, "step").as_f64(), Some(3.0));
+    assert!(get(&record, "energy").as_f64().unwrap().is_finite());
+    assert!(get(&record, "flops_total").as_f64().unwrap() > 0.0);
+    let trace = get(&lab.energy_trace().unwrap(), "total");
+    assert_eq!(
+        js_sys::Array::from(&trace).length(),
+        9,
+        "T = 8 steps give 9 states"
+    );
+    let accuracy = get(&lab.evaluate().unwrap(), "accuracy").as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&accuracy));
+    let drawn = vec![0.0f32; 784];
+    let classified = lab.classify(&drawn).unwrap();
+    assert_eq!(
+        js_sys::Array::from(&get(&classified, "probabilities")).length(),
+        10
+    );
+}
+
+#[wasm_bindgen_test]
+fn bad_inputs_are_errors_not_panics() {
+    let config = small_config();
+    set(&config, "steps", 0);
+    assert!(message(Lab::new(config, DATA).err().unwrap()).contains("steps"));
+    assert!(message(preset_config("nonsense").err().unwrap()).contains("unknown preset"));
+    assert!(message(Lab::new(small_config(), b"not data").err().unwrap()).contains("data file"));
+    let mut lab = Lab::new(small_config(), DATA).unwrap();
+    assert!(message(lab.classify(&[0.5; 10]).err().unwrap()).contains("784"));
+    assert!(message(lab.set_data(b"\x00\x00\x08\x03", b"").err().unwrap()).contains("IDX"));
+    assert!(Lab::load("{\"format\": 1}", DATA).is_err());
+    // The lab still trains after every refusal.
+    assert!(lab.train(1).is_ok());
+}
+
+#[wasm_bindgen_test]
+fn a_diverging_learning_rate_stops_with_a_message_and_keeps_the_weights() {
+    let config = small_config();
+    set(&config, "optimizer", "sgd");
+    set(&config, "lr", 1e30);
+    let mut lab = Lab::new(config, DATA).unwrap();
+    let before = lab.save();
+    let err = (0..5)
+        .find_map(|_| lab.train(1).err())
+        .expect("lr 1e30 must diverge");
+    assert!(message(err).contains("diverged"));
+    let restored = Lab::load(&lab.save(), DATA).unwrap();
+    assert!(
+        restored.evaluate().is_ok(),
+        "the kept weights are finite and load"
+    );
+    assert_ne!(before.len(), 0);
+}
+
+#[wasm_bindgen_test]
+fn a_saved_model_loads_with_the_same_predictions() {
+    let mut lab = Lab::new(small_config(), DATA).unwrap();
+    lab.train(5).unwrap();
+    let restored = Lab::load(&lab.save(), DATA).unwrap();
+    let a = get(&lab.evaluate().unwrap(), "accuracy").as_f64();
+    let b = get(&restored.evaluate().unwrap(), "accuracy").as_f64();
+    assert_eq!(a, b);
 }

@@ -1,0 +1,228 @@
+//! Views into a training run for the page and the CLI: sample predictions, a drawn
+//! digit's classification and the energy trace of its inference, receptive fields, and
+//! saving and loading a trained model as JSON.
+
+use crate::data::PixelScale;
+use crate::energy::LayerEnergy;
+use crate::error::{PcError, Result};
+use crate::flops::Flops;
+use crate::inference::{infer, Clamp, Inference, Standard};
+use crate::metrics::pc_bp_cosines;
+use crate::network::Network;
+use crate::train::{argmax, Config, Experiment, Trainer, F};
+use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
+
+/// Class probabilities `softmax(scores)`, one row per sample.
+pub fn probabilities(scores: &DMatrix<F>) -> DMatrix<F> {
+    let mut p = scores.clone();
+    LayerEnergy::categorical().mean(scores, &mut p, &mut 0);
+    p
+}
+
+/// Test images spread evenly over the (class-ordered) test set.
+pub fn sample_indices(trainer: &Trainer, n: usize) -> Vec<usize> {
+    let len = trainer.data().test.len();
+    let n = n.min(len);
+    (0..n).map(|i| i * len / n.max(1)).collect()
+}
+
+/// Pixels in [0, 1] (`n × pixels`) converted to the scale the network sees.
+fn to_network_scale(trainer: &Trainer, unit: &DMatrix<F>) -> DMatrix<F> {
+    match trainer.config().pixel_scale() {
+        PixelScale::Unit => unit.clone(),
+        PixelScale::Centered => unit.map(|p| 2.0 * p - 1.0),
+    }
+}
+
+/// A classified image: the class, its probabilities, and the energy at every inference
+/// step when the network explains the image with that class clamped.
+#[derive(Clone, Debug, Serialize)]
+pub struct Classified {
+    pub label: usize,
+    pub probabilities: Vec<f64>,
+    pub energy_trace: Vec<f64>,
+}
+
+/// Classifies images given in [0, 1] pixels (`n × pixels`).
+pub fn classify(trainer: &Trainer, unit_pixels: &DMatrix<F>) -> Result<Vec<Classified>> {
+    let pixels = trainer.data().test.pixels_per_image();
+    if unit_pixels.ncols() != pixels {
+        return Err(PcError::Shape(format!(
+            "an image needs {pixels} pixels, got {}",
+            unit_pixels.ncols()
+        )));
+    }
+    if unit_pixels.iter().any(|p| !p.is_finite()) {
+        return Err(PcError::NonFinite("a pixel of the image".into()));
+    }
+    let x = to_network_scale(trainer, unit_pixels);
+    let p = probabilities(&trainer.class_scores(&x)?);
+    let mut out = Vec::with_capacity(x.nrows());
+    for i in 0..x.nrows() {
+        let label = argmax(p.row(i).iter().copied());
+        let energy_trace = match trainer.config().experiment {
+            Experiment::Classify => explain(trainer, &x.rows(i, 1).into_owned(), label)?,
+            _ => Vec::new(),
+        };
+        out.push(Classified {
+            label,
+            probabilities: p.row(i).iter().map(|&v| f64::from(v)).collect(),
+            energy_trace,
+        });
+    }
+    Ok(out)
+}
+
+/// The energy trace of standard inference with image `x` at the bottom and class `label`
+/// clamped at the top: how much the network must revise its beliefs to explain the image
+/// as that class.
+fn explain(trainer: &Trainer, x: &DMatrix<F>, label: usize) -> Result<Vec<f64>> {
+    let net = trainer.network();
+    let classes = net.sizes()[net.depth()];
+    let mut y = DMatrix::zeros(1, classes);
+    y[(0, label)] = 1.0;
+    let settled = infer(
+        net,
+        Clamp::both(x, &y),
+        &Inference::Standard(standard(trainer.config())),
+        None,
+        &mut Flops::default(),
+    )?;
+    Ok(settled
+        .energy_trace
+        .iter()
+        .map(|r| f64::from(r.total))
+        .collect())
+}
+
+fn standard(config: &Config) -> Standard {
+    Standard {
+        steps: config.steps,
+        lr: config.inference_lr,
+        momentum: config.inference_momentum,
+        accumulate_weight_grads: false,
+    }
+}
+
+/// The weight matrix that touches the image, with one image-sized tile per unit: the
+/// first block's rows (image at the bottom) or the last block's columns (image on top).
+fn image_weights(net: &Network<F>, experiment: Experiment) -> DMatrix<F> {
+    let blocks = net.blocks();
+    match experiment {
+        Experiment::Classify => blocks[0].weight.clone(),
+        _ => blocks[blocks.len() - 1].weight.transpose(),
+    }
+}
+
+/// Up to `n` receptive fields, each tile min-max normalised to [0, 1], concatenated.
+pub fn receptive_fields(trainer: &Trainer, n: usize) -> Vec<f32> {
+    let w = image_weights(trainer.network(), trainer.config().experiment);
+    let mut out = Vec::with_capacity(n.min(w.nrows()) * w.ncols());
+    for row in w.row_iter().take(n) {
+        let (lo, hi) = row
+            .iter()
+            .fold((F::INFINITY, F::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        let span = if hi > lo { hi - lo } else { 1.0 };
+        out.extend(row.iter().map(|&v| (v - lo) / span));
+    }
+    out
+}
+
+/// PC-vs-BP gradient cosines per block on the first `batch` training images of the run.
+pub fn gradient_cosines(trainer: &Trainer, method: &Inference, batch: usize) -> Result<Vec<f64>> {
+    if trainer.config().experiment != Experiment::Classify {
+        return Err(PcError::Config(
+            "gradient cosines need the classify experiment".into(),
+        ));
+    }
+    let indices: Vec<usize> = (0..batch.min(trainer.data().train.len())).collect();
+    let (x, y) = trainer
+        .data()
+        .train
+        .batch::<F>(&indices, trainer.config().pixel_scale());
+    pc_bp_cosines(trainer.network(), &x, &y, method)
+}
+
+/// A trained model as saved to JSON: the configuration and every block's parameters
+/// (weights row-major, `n_l × n_{l−1}`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    pub format: String,
+    pub config: Config,
+    pub sizes: Vec<usize>,
+    pub weights: Vec<Vec<f32>>,
+    pub biases: Vec<Vec<f32>>,
+}
+
+const MODEL_FORMAT: &str = "pclab-model-1";
+
+/// The run's configuration and parameters as JSON.
+pub fn save(trainer: &Trainer) -> String {
+    let net = trainer.network();
+    let model = Model {
+        format: MODEL_FORMAT.into(),
+        config: trainer.config().clone(),
+        sizes: net.sizes(),
+        weights: net
+            .blocks()
+            .iter()
+            .map(|b| b.weight.transpose().iter().copied().collect())
+            .collect(),
+        biases: net
+            .blocks()
+            .iter()
+            .map(|b| b.bias.iter().copied().collect())
+            .collect(),
+    };
+    serde_json::to_string(&model).unwrap_or_default()
+}
+
+/// A run restored from [`save`]'s JSON on `data`; every shape and value is checked.
+pub fn load(json: &str, data: crate::data::Split) -> Result<Trainer> {
+    let model: Model = serde_json::from_str(json)
+        .map_err(|e| PcError::Config(format!("not a pclab model file: {e}")))?;
+    if model.format != MODEL_FORMAT {
+        return Err(PcError::Config(format!(
+            "model format {:?} is not {MODEL_FORMAT:?}",
+            model.format
+        )));
+    }
+    let mut trainer = Trainer::new(model.config, data)?;
+    let sizes = trainer.network().sizes();
+    if sizes != model.sizes {
+        return Err(PcError::Shape(format!(
+            "the model's layer sizes {:?} do not fit this configuration and data ({sizes:?})",
+            model.sizes
+        )));
+    }
+    let params = sizes
+        .windows(2)
+        .zip(model.weights.iter().zip(&model.biases))
+        .enumerate()
+        .map(|(l, (pair, (w, b)))| {
+            if w.len() != pair[0] * pair[1] || b.len() != pair[1] {
+                return Err(PcError::Shape(format!(
+                    "block {} has the wrong number of parameters",
+                    l + 1
+                )));
+            }
+            Ok((
+                DMatrix::from_row_slice(pair[1], pair[0], w),
+                DVector::from_column_slice(b),
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if params.len() != sizes.len() - 1 {
+        return Err(PcError::Shape(format!(
+            "the model has {} blocks, the configuration {}",
+            params.len(),
+            sizes.len() - 1
+        )));
+    }
+    trainer.set_parameters(params)?;
+    Ok(trainer)
+}
