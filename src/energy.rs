@@ -170,6 +170,33 @@ impl LayerEnergy {
         };
         crate::linalg::axpy(out, coefficient, source, flops);
     }
+
+    /// `out = (∂m/∂μ)·u`, the derivative of the mean in direction `u` (the matrix is
+    /// symmetric, so this is also the vector-Jacobian product; `p` times it is `∂²E/∂μ²·u`):
+    /// `u` (Gaussian), `σ'(μ) ⊙ u` (Bernoulli), `s ⊙ (u − sᵀu)` per row with
+    /// `s = softmax(μ)` (categorical).
+    pub(crate) fn mean_tangent<T: Real>(
+        &self,
+        mu: &DMatrix<T>,
+        u: &DMatrix<T>,
+        out: &mut DMatrix<T>,
+        flops: &mut u64,
+    ) {
+        self.mean(mu, out, flops);
+        *flops += 3 * mu.len() as u64;
+        match self.distribution {
+            Distribution::Gaussian(_) => out.copy_from(u),
+            Distribution::Bernoulli => out.zip_apply(u, |s, u| *s = *s * (T::one() - *s) * u),
+            Distribution::Categorical => {
+                let dots: Vec<T> = (0..mu.nrows()).map(|i| out.row(i).dot(&u.row(i))).collect();
+                for (mut col, u) in out.column_iter_mut().zip(u.column_iter()) {
+                    for ((s, &u), &dot) in col.iter_mut().zip(u.iter()).zip(&dots) {
+                        *s *= u - dot;
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn sigmoid<T: Real>(x: T) -> T {

@@ -6,14 +6,13 @@
 //! - [`network`]: layered networks, predictions μ_l, feedforward pass, initialisation.
 //! - [`inference`]: settling the beliefs v_l (exact, fixed-prediction, strict, standard).
 //! - [`learning`]: weight gradients: local PC rule, backprop, backprop through inference.
+//! - [`unrolled`]: BP through the unrolled standard inference (`dL/dθ` over all T steps).
 //! - [`optimizer`]: SGD, momentum, Adam, weight decay.
 //! - [`flops`]: floating-point operation accounting by phase.
 //! - [`linalg`]: the scalar type and the batched, FLOP-counted products.
 //! - [`error`]: the engine's error type (no panics behind the wasm boundary).
 //! - [`case`]: reference cases (Torch2PC, PC tutorial) in the golden JSON schema.
 //! - [`data`]: the shipped MNIST split and the IDX loader.
-//! - [`metrics`]: PC-vs-BP gradient cosines.
-//! - [`inspect`]: views for the page: predictions, receptive fields, save and load.
 //! - [`train`]: epochs of minibatches for the classify, compress and generate experiments.
 
 pub mod activation;
@@ -23,13 +22,12 @@ pub mod energy;
 pub mod error;
 pub mod flops;
 pub mod inference;
-pub mod inspect;
 pub mod learning;
 pub mod linalg;
-pub mod metrics;
 pub mod network;
 pub mod optimizer;
 pub mod train;
+pub mod unrolled;
 
 pub use error::{PcError, Result};
 
