@@ -13,6 +13,8 @@
 //! - [`error`]: the engine's error type (no panics behind the wasm boundary).
 //! - [`case`]: reference cases (Torch2PC, PC tutorial) in the golden JSON schema.
 //! - [`data`]: the shipped MNIST split and the IDX loader.
+//! - [`metrics`]: PC-vs-BP gradient cosines.
+//! - [`inspect`]: views for the page: predictions, receptive fields, save and load.
 //! - [`train`]: epochs of minibatches for the classify, compress and generate experiments.
 
 pub mod activation;
@@ -22,8 +24,10 @@ pub mod energy;
 pub mod error;
 pub mod flops;
 pub mod inference;
+pub mod inspect;
 pub mod learning;
 pub mod linalg;
+pub mod metrics;
 pub mod network;
 pub mod optimizer;
 pub mod train;
