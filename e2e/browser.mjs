@@ -50,3 +50,31 @@ export async function openPage(browser, url) {
   await page.goto(url);
   return { page, problems };
 }
+
+/** Waits until the engine is loaded and the network built (status "ready"). */
+export async function ready(page, timeout = 60_000) {
+  await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout });
+}
+
+/** The number shown by a `metric-*` element (NaN when it shows "–"). */
+export async function metric(page, name) {
+  return Number(await page.getByTestId(`metric-${name}`).textContent());
+}
+
+/** Polls `fn` (async → truthy) every 200 ms until it holds or `timeout` ms pass. */
+export async function until(fn, timeout = 30_000, what = 'condition') {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+}
+
+/** Asserts a page made no console error, threw nothing and asked no other host. */
+export function assertClean(assert, problems) {
+  assert.deepEqual(problems.consoleErrors, [], 'console errors');
+  assert.deepEqual(problems.pageErrors, [], 'uncaught errors');
+  assert.deepEqual(problems.foreignRequests, [], 'requests beyond 127.0.0.1');
+}

@@ -1,0 +1,47 @@
+// Small DOM helpers shared by the panels.
+
+/** Creates an element: el('button', { class: 'x', 'data-testid': 'play' }, 'Play'). */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? '' : v);
+  }
+  node.append(...children.flat().filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+/**
+ * A panel: a titled section in #panels with a tool bar and a body.
+ * Returns { section, tools, body }.
+ */
+export function panel({ name, title, help }) {
+  const tools = el('div', { class: 'tools' });
+  const body = el('div', { class: 'body' });
+  const section = el('section', { class: 'panel', id: `panel-${name}`, 'data-name': name },
+    el('header', {}, el('h2', {}, title), tools),
+    help ? el('p', { class: 'help' }, help) : null,
+    body);
+  document.getElementById('panels').append(section);
+  return { section, tools, body };
+}
+
+/** A small button in a tool bar. */
+export const button = (label, onclick, attrs = {}) => el('button', { type: 'button', onclick, ...attrs }, label);
+
+/** A labelled number/text input. */
+export function field(label, attrs) {
+  const input = el('input', attrs);
+  return { input, node: el('label', { class: 'field' }, el('span', {}, label), input) };
+}
+
+/** Formats a number compactly (3 significant digits; k/M/G suffixes for large). */
+export function fmt(x, digits = 3) {
+  if (x === null || x === undefined || Number.isNaN(x)) return '–';
+  const a = Math.abs(x);
+  for (const [unit, scale] of [['G', 1e9], ['M', 1e6], ['k', 1e3]]) {
+    if (a >= scale) return `${(x / scale).toPrecision(digits)}${unit}`;
+  }
+  return a !== 0 && a < 1e-3 ? x.toExponential(digits - 1) : String(Number(x.toPrecision(digits)));
+}

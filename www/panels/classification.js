@@ -1,0 +1,118 @@
+// Panel 5, Classification: the confusion matrix on the test split, sample predictions
+// with their probabilities, and a canvas to draw a digit that is classified live (with
+// the energy trace of its inference).
+import { panel, el, button } from '../dom.js';
+import { drawDigits, drawHeatmap, chartSlot, pngButton, RUN_COLORS } from '../plots.js';
+import { toMnist } from '../draw.js';
+
+const PAD = 224; // drawing canvas side, in CSS and canvas pixels
+const PEN = 16;
+
+/** Probability bars for the ten classes. */
+function bars(probabilities, label) {
+  return el('div', { class: 'probs' }, probabilities.map((p, k) => {
+    const bar = el('span', { class: `prob${k === label ? ' hit' : ''}`, title: `${k}: ${(100 * p).toFixed(1)}%` });
+    bar.style.height = `${Math.max(1, Math.round(30 * p))}px`;
+    return bar;
+  }));
+}
+
+function predictionsView(holder, predictions) {
+  const { images, labels, probabilities } = predictions;
+  holder.replaceChildren(...labels.map((label, i) => {
+    const canvas = el('canvas', { class: 'digit' });
+    drawDigits(canvas, images.subarray(i * 784, (i + 1) * 784), { count: 1, cols: 1, scale: 2, gap: 0 });
+    const p = probabilities[i];
+    const guess = p.indexOf(Math.max(...p));
+    return el('figure', { class: guess === label ? 'right' : 'wrong' }, canvas,
+      el('figcaption', {}, `${label} → ${guess} (${Math.round(100 * p[guess])}%)`), bars(p, guess));
+  }));
+}
+
+/** The drawing pad: white ink on black, classified on every stroke. */
+function drawPad(ctx, onDigit) {
+  const canvas = el('canvas', { 'data-testid': 'draw-canvas', class: 'pad', width: PAD, height: PAD });
+  const g = canvas.getContext('2d', { willReadFrequently: true });
+  const clear = () => {
+    g.fillStyle = '#000';
+    g.fillRect(0, 0, PAD, PAD);
+  };
+  clear();
+  let last = null;
+  const at = (e) => {
+    const r = canvas.getBoundingClientRect();
+    return [(e.clientX - r.left) * (PAD / r.width), (e.clientY - r.top) * (PAD / r.height)];
+  };
+  const read = () => {
+    const rgba = g.getImageData(0, 0, PAD, PAD).data;
+    const gray = new Float32Array(PAD * PAD);
+    for (let i = 0; i < gray.length; i++) gray[i] = rgba[i * 4] / 255;
+    const pixels = toMnist(gray, PAD, PAD);
+    if (pixels) onDigit(pixels);
+  };
+  canvas.addEventListener('pointerdown', (e) => {
+    canvas.setPointerCapture(e.pointerId);
+    last = at(e);
+  });
+  canvas.addEventListener('pointermove', (e) => {
+    if (!last) return;
+    const p = at(e);
+    g.strokeStyle = '#fff';
+    g.lineWidth = PEN;
+    g.lineCap = g.lineJoin = 'round';
+    g.beginPath();
+    g.moveTo(...last);
+    g.lineTo(...p);
+    g.stroke();
+    last = p;
+  });
+  const end = () => {
+    if (!last) return;
+    last = null;
+    read();
+  };
+  canvas.addEventListener('pointerup', end);
+  canvas.addEventListener('pointercancel', end);
+  return { canvas, clear };
+}
+
+export function mount(ctx) {
+  const { tools, body } = panel({ name: 'classification', title: 'Classification', help: 'Rows: true digit, columns: the network’s guess. Draw a digit on the black pad: it is centred like MNIST and classified by inference.' });
+  const confusion = el('canvas', { 'data-testid': 'confusion-matrix', class: 'heatmap' });
+  const predictions = el('div', { class: 'predictions', 'data-testid': 'predictions' });
+  const preview = el('canvas', { class: 'digit', 'data-testid': 'draw-preview' });
+  const answer = el('p', { class: 'answer', 'data-testid': 'draw-prediction' }, 'draw a digit');
+  const answerBars = el('div');
+  const traceEl = el('div', { class: 'chart small', 'data-testid': 'plot-draw-energy' });
+  const trace = chartSlot(traceEl);
+  const pad = drawPad(ctx, (pixels) => {
+    drawDigits(preview, pixels, { count: 1, cols: 1, scale: 2, gap: 0 });
+    ctx.send({ type: 'classify', pixels });
+  });
+  const clearPad = () => {
+    pad.clear();
+    answer.textContent = 'draw a digit';
+    answerBars.replaceChildren();
+  };
+  body.append(
+    el('div', { class: 'split' }, el('div', {}, el('h3', {}, 'Confusion matrix'), confusion),
+      el('div', {}, el('h3', {}, 'Draw a digit'), el('div', { class: 'drawing' }, pad.canvas,
+        el('div', {}, preview, answer, answerBars, button('clear', clearPad, { 'data-testid': 'draw-clear' }))), traceEl)),
+    el('h3', {}, 'Test digits: true → guess (probability)'), predictions);
+  tools.append(pngButton(() => confusion, 'pclab-confusion.png'));
+
+  ctx.on('visuals', ({ runs }) => {
+    const run = runs[0];
+    if (run?.evaluation?.confusion) drawHeatmap(confusion, run.evaluation.confusion);
+    if (run?.predictions) predictionsView(predictions, run.predictions);
+  });
+  ctx.on('classified', ({ result }) => {
+    const { label, probabilities, energy_trace: energies } = result;
+    answer.textContent = `${label} (${(100 * probabilities[label]).toFixed(1)}%)`;
+    answerBars.replaceChildren(bars(probabilities, label));
+    if (energies?.length) {
+      trace.show('draw', [{ label: 'energy of your digit', color: RUN_COLORS[0] }], { x: 'inference step t', y: 'energy', height: 150 })
+        .setData([energies.map((_, t) => t), energies]);
+    }
+  });
+}

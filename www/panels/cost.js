@@ -1,0 +1,32 @@
+// Panel 9, Cost: floating-point operations per training step of each run (PC pays T
+// inference steps per update; BP one forward and one backward pass), and the test
+// metric against cumulative FLOPs.
+import { panel, el, button, fmt } from '../dom.js';
+import { chartSlot, align, pngButton, RUN_COLORS } from '../plots.js';
+import { judgedBy } from './training.js';
+
+export function mount(ctx) {
+  const { tools, body } = panel({ name: 'cost', title: 'Compute cost', help: 'Turn on “compare with: bp” to see PC and BP side by side on identical batches.' });
+  const table = el('table', { class: 'numbers', 'data-testid': 'flops-table' });
+  const chartEl = el('div', { class: 'chart', 'data-testid': 'plot-cost' });
+  const bench = el('div');
+  const slot = chartSlot(chartEl);
+  body.append(table, chartEl, el('div', { class: 'row' }, button('benchmark', () => {
+    bench.textContent = 'measuring…';
+    ctx.send({ type: 'bench' });
+  }, { 'data-testid': 'bench' })), bench);
+  tools.append(pngButton(() => slot.chart?.canvas, 'pclab-cost.png'));
+
+  const row = (cells, tag = 'td') => el('tr', {}, cells.map((c) => el(tag, {}, c)));
+  ctx.on('visuals', () => {
+    const names = ctx.names();
+    const runs = ctx.history.runs;
+    table.replaceChildren(row(['run', 'FLOPs / step', 'FLOPs so far', 'samples/s'], 'th'),
+      ...runs.map((r, i) => row([names[i], fmt(r.last?.flops_step), fmt(r.last?.flops_total), fmt(r.last?.samples_per_s)])));
+    const judged = judgedBy(ctx.state.config);
+    slot.show(`${names.join('|')}|${judged.key}`, names.map((n, i) => ({ label: n, color: RUN_COLORS[i], points: true })), { x: 'cumulative FLOPs', y: judged.label })
+      .setData(align(runs.map((r) => [r.evalFlops, r[judged.key]])));
+  });
+  ctx.on('bench', ({ rows }) => bench.replaceChildren(el('table', { class: 'numbers' },
+    row(['kernel', 'samples/s', 'GFLOP/s'], 'th'), rows.map((r) => row([r.name, fmt(r.samples_per_s), fmt(r.gflops)])))));
+}

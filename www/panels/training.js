@@ -1,0 +1,45 @@
+// Panel 2, Training curves: loss and energy, and test accuracy (or reconstruction MSE),
+// against training step; both runs on one chart when comparing.
+import { panel, button, el } from '../dom.js';
+import { chartSlot, align, pngButton, saveCSV, RUN_COLORS } from '../plots.js';
+import { CSV_HEADER } from '../history.js';
+
+/** The evaluation this experiment is judged by. */
+export const judgedBy = (config) => (['classify', 'tradeoff'].includes(config.experiment)
+  ? { key: 'accuracy', label: 'test accuracy %' }
+  : { key: 'mse', label: 'reconstruction MSE' });
+
+export function mount(ctx) {
+  const { tools, body } = panel({ name: 'training', title: 'Training curves', help: 'Loss (solid) and energy (dashed) per minibatch; the test metric at each refresh.' });
+  const lossEl = el('div', { class: 'chart', 'data-testid': 'plot-training' });
+  const evalEl = el('div', { class: 'chart', 'data-testid': 'plot-evaluation' });
+  body.append(lossEl, evalEl);
+  const loss = chartSlot(lossEl);
+  const evaluation = chartSlot(evalEl);
+  tools.append(
+    button('CSV', () => saveCSV(CSV_HEADER, ctx.history.csvRows(ctx.names()), 'pclab-curves.csv'), { 'data-testid': 'export-csv' }),
+    pngButton(() => loss.chart?.canvas, 'pclab-training.png'),
+  );
+
+  let queued = false;
+  const draw = () => {
+    queued = false;
+    const names = ctx.names();
+    const runs = ctx.history.runs;
+    const key = names.join('|');
+    const lossSeries = names.flatMap((n, i) => [
+      { label: `${n} loss`, color: RUN_COLORS[i] },
+      { label: `${n} energy`, color: RUN_COLORS[i], dash: [5, 4] },
+    ]);
+    loss.show(key, lossSeries, { x: 'step', y: 'loss / energy' })
+      .setData(align(runs.flatMap((r) => [[r.step, r.loss], [r.step, r.energy]])));
+    const judged = judgedBy(ctx.state.config);
+    evaluation.show(`${key}|${judged.key}`, names.map((n, i) => ({ label: n, color: RUN_COLORS[i], points: true })), { x: 'step', y: judged.label })
+      .setData(align(runs.map((r) => [r.evalStep, r[judged.key]])));
+  };
+  const queue = () => {
+    if (!queued) requestAnimationFrame(draw);
+    queued = true;
+  };
+  for (const type of ['records', 'visuals', 'configured']) ctx.on(type, queue);
+}
