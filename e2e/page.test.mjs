@@ -3,6 +3,7 @@
 // 127.0.0.1. Screenshots of every panel land in e2e/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { launch, openPage, ready, metric, until, assertClean, SCREENSHOTS } from './browser.mjs';
 
 const PRESETS = ['classification', 'compression', 'generation', 'tradeoff', 'gradients', 'tplus1'];
@@ -153,7 +154,9 @@ test('fixed-prediction inference with rate 1 matches BP exactly once T ≥ depth
   assert.ok(layers >= 2, `${layers} layers`);
   const cells = page.locator('[data-testid=gradient-cosine] td[data-variant="fixed-prediction"]');
   for (const cell of await cells.all()) {
-    if (Number(await cell.getAttribute('data-t')) >= layers) assert.equal(await cell.textContent(), '1.0000');
+    if (Number(await cell.getAttribute('data-t')) < layers) continue;
+    const cosine = Number(await cell.getAttribute('data-value'));
+    assert.ok(Math.abs(cosine - 1) < 1e-6, `fixed-prediction cosine ${cosine} at T=${await cell.getAttribute('data-t')}`);
   }
   await page.locator('#panel-gradients').screenshot({ path: `${SCREENSHOTS}panel-gradients.png` });
   assertClean(assert, problems);
@@ -173,6 +176,49 @@ test('a drawn digit is classified live', async () => {
   await page.mouse.up();
   await page.getByTestId('draw-prediction').filter({ hasText: /^\d \(/ }).waitFor({ timeout: 10_000 });
   await page.locator('#panel-classification').screenshot({ path: `${SCREENSHOTS}panel-classification-drawn.png` });
+  assertClean(assert, problems);
+  await page.close();
+});
+
+test('diverging settings stop training with a message; the page recovers', async () => {
+  const { page, problems } = await open('?optimizer=sgd&lr=10');
+  await page.getByTestId('play').click();
+  const error = page.getByTestId('error');
+  await until(() => error.isVisible(), 60_000, 'a divergence message');
+  assert.match(await error.textContent(), /Training stopped/);
+  await page.getByTestId('status').filter({ hasText: 'paused' }).waitFor();
+  await page.getByTestId('lr').fill('0.01');
+  await page.getByTestId('lr').dispatchEvent('change');
+  await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor();
+  await page.getByTestId('step').click();
+  await until(async () => (await stepOf(page)) === 1, 10_000, 'a step with sane settings');
+  assertClean(assert, problems);
+  await page.close();
+});
+
+test('a model saves and loads; curves export as CSV and plots as PNG', async () => {
+  const { page, problems } = await open();
+  await trainPast(page, 5);
+  const save = page.waitForEvent('download');
+  await page.getByTestId('save-model').click();
+  const model = await save;
+  const json = readFileSync(await model.path(), 'utf8');
+  assert.doesNotThrow(() => JSON.parse(json));
+  await page.getByTestId('load-model').setInputFiles({ name: 'model.json', mimeType: 'application/json', buffer: Buffer.from(json) });
+  await page.getByTestId('data-status').filter({ hasText: 'model loaded' }).waitFor({ timeout: 20_000 });
+  assert.equal(await page.getByTestId('error').isVisible(), false);
+  await page.getByTestId('load-model').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"not":"a model"}') });
+  await until(() => page.getByTestId('error').isVisible(), 10_000, 'an error for a bad model file');
+
+  const csv = page.waitForEvent('download');
+  await page.getByTestId('export-csv').click();
+  const rows = readFileSync(await (await csv).path(), 'utf8').trim().split('\n');
+  assert.equal(rows[0], 'run,step,loss,energy,flops_total,accuracy_percent,mse');
+  assert.ok(rows.length > 2, `${rows.length} CSV rows`);
+  const png = page.waitForEvent('download');
+  await page.locator('#panel-training .tools button', { hasText: 'PNG' }).click();
+  const image = readFileSync(await (await png).path());
+  assert.equal(image.subarray(1, 4).toString(), 'PNG');
   assertClean(assert, problems);
   await page.close();
 });

@@ -1,6 +1,6 @@
 // Page wiring: reads the state from the URL, builds the controls and panels, and talks
 // to the worker that owns the engine. The page only draws; it never trains.
-import init, { version, defaultConfig, presetConfig } from './pkg/pclab.js';
+import init, { version, defaultConfig, presetConfig, Lab } from './pkg/pclab.js';
 import { readState, writeState, runConfigs, runNames } from './settings.js';
 import { History } from './history.js';
 import { fmt } from './dom.js';
@@ -37,6 +37,8 @@ const ctx = {
   running: false,
   worker: null,
   names: () => runNames(ctx.state),
+  /** Whether this engine build's Lab has `method` (some views need newer engines). */
+  engineHas: (method) => typeof Lab.prototype[method] === 'function',
   send(msg, transfer = []) {
     ctx.worker.postMessage(msg, transfer);
   },

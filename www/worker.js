@@ -132,7 +132,7 @@ function loop() {
   } catch (err) {
     running = false;
     post({ type: 'running', running });
-    postError(err);
+    postError(`Training stopped: ${err?.message ?? err}. Try a smaller learning rate or inference rate.`);
     return;
   }
   schedule();

@@ -100,6 +100,11 @@ export function mount(ctx) {
         el('div', {}, preview, answer, answerBars, button('clear', clearPad, { 'data-testid': 'draw-clear' }))), traceEl)),
     el('h3', {}, 'Test digits: true → guess (probability)'), predictions);
   tools.append(pngButton(() => confusion, 'pclab-confusion.png'));
+  const note = el('p', { class: 'note' }, 'The compress experiment does not classify: switch to classify or generate.');
+  body.prepend(note);
+  const showNote = () => { note.hidden = ctx.state.config.experiment !== 'compress'; };
+  showNote();
+  ctx.on('configured', showNote);
 
   ctx.on('visuals', ({ runs }) => {
     const run = runs[0];

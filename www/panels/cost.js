@@ -11,10 +11,11 @@ export function mount(ctx) {
   const chartEl = el('div', { class: 'chart', 'data-testid': 'plot-cost' });
   const bench = el('div');
   const slot = chartSlot(chartEl);
-  body.append(table, chartEl, el('div', { class: 'row' }, button('benchmark', () => {
+  const measure = button('benchmark', () => {
     bench.textContent = 'measuring…';
     ctx.send({ type: 'bench' });
-  }, { 'data-testid': 'bench' })), bench);
+  }, { 'data-testid': 'bench', disabled: !ctx.engineHas('bench') });
+  body.append(table, chartEl, el('div', { class: 'row' }, measure), bench);
   tools.append(pngButton(() => slot.chart?.canvas, 'pclab-cost.png'));
 
   const row = (cells, tag = 'td') => el('tr', {}, cells.map((c) => el(tag, {}, c)));

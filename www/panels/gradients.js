@@ -19,7 +19,7 @@ function table(result) {
     el('thead', {}, el('tr', {}, el('th', {}, 'inference'), el('th', {}, 'layer'), ts.map((t) => el('th', {}, `T=${t}`)))),
     el('tbody', {}, VARIANTS.flatMap(({ name }) => Array.from({ length: layers }, (_, l) => el('tr', {},
       el('th', {}, name), el('td', {}, String(l + 1)),
-      ts.map((t, k) => el('td', { 'data-variant': name, 'data-layer': l + 1, 'data-t': t }, variants[name][k][l].toFixed(4))))))));
+      ts.map((t, k) => el('td', { 'data-variant': name, 'data-layer': l + 1, 'data-t': t, 'data-value': variants[name][k][l] }, variants[name][k][l].toFixed(4))))))));
 }
 
 export function mount(ctx) {

@@ -5,7 +5,7 @@ import { drawDigits, pngButton } from '../plots.js';
 export function mount(ctx) {
   const { tools, body } = panel({ name: 'reconstructions', title: 'Reconstructions', help: 'Top row: test digits. Below: what each network predicts back from its latent beliefs.' });
   const canvas = el('canvas', { 'data-testid': 'recon-grid', class: 'digits' });
-  const note = el('p', { class: 'note' }, 'Reconstructions appear for the compress, generate and trade-off experiments.');
+  const note = el('p', { class: 'note' }, 'Reconstructions appear for the compress experiment.');
   body.append(canvas, note);
   tools.append(pngButton(() => canvas, 'pclab-reconstructions.png'));
 

@@ -18,7 +18,12 @@ export function mount(ctx) {
     out.textContent = 'sweeping…';
     ctx.send({ type: 'sweep', lambdas: ls, steps: n });
   };
-  body.append(el('div', { class: 'row' }, lambdas.node, steps.node, button('sweep', sweep, { 'data-testid': 'sweep' })), chartEl, out);
+  const go = button('sweep', sweep, { 'data-testid': 'sweep' });
+  body.append(el('div', { class: 'row' }, lambdas.node, steps.node, go), chartEl, out);
+  if (!ctx.engineHas('sweepTradeoff')) {
+    go.disabled = true;
+    out.replaceChildren(el('p', { class: 'note' }, 'This engine build has no λ sweep (Lab.sweepTradeoff) yet.'));
+  }
   tools.append(pngButton(() => slot.chart?.canvas, 'pclab-tradeoff.png'));
 
   ctx.on('tradeoff', ({ points }) => {
