@@ -785,6 +785,9 @@ impl Config {
                     .unwrap_or_else(|_| serde_json::Value::String(value.to_string()))
             };
             json[key.as_str()] = parsed;
+            // Deserialise after every setting, so an error names the setting at fault.
+            serde_json::from_value::<Config>(json.clone())
+                .map_err(|e| PcError::Config(format!("setting {key}={value:?}: {e}")))?;
         }
         let config: Config =
             serde_json::from_value(json).map_err(|e| PcError::Config(e.to_string()))?;

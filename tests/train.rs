@@ -1,0 +1,200 @@
+//! The experiments learn on small budgets (bounded by steps, never by wall time), the
+//! NaN guard keeps the last finite weights, and settings parse with clear errors.
+#![cfg(not(target_arch = "wasm32"))]
+
+use pclab::data::{load_shipped_file, Split};
+use pclab::train::{Config, Trainer};
+
+fn data() -> Split {
+    load_shipped_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/www/data/mnist-10k.bin.gz"
+    ))
+    .unwrap()
+}
+
+fn config(preset: &str, settings: &[(&str, &str)]) -> Config {
+    Config::preset(preset)
+        .unwrap()
+        .with_settings(settings.iter().copied())
+        .unwrap()
+}
+
+fn train(config: Config, steps: usize) -> Trainer {
+    let mut trainer = Trainer::new(config, data()).unwrap();
+    for _ in 0..steps {
+        trainer.step().unwrap();
+    }
+    trainer
+}
+
+fn accuracy(trainer: &Trainer) -> f64 {
+    trainer.evaluate().unwrap().accuracy.unwrap()
+}
+
+#[test]
+fn pc_classification_passes_85_percent_after_one_epoch() {
+    let trainer = Trainer::new(Config::preset("classification").unwrap(), data()).unwrap();
+    let steps = trainer.steps_per_epoch();
+    let trained = train(trainer.config().clone(), steps);
+    let acc = accuracy(&trained);
+    assert!(acc > 0.85, "PC test accuracy after one epoch: {acc}");
+}
+
+#[test]
+fn bp_classification_passes_85_percent_after_one_epoch() {
+    let c = config("classification", &[("rule", "bp")]);
+    let steps = Trainer::new(c.clone(), data()).unwrap().steps_per_epoch();
+    let acc = accuracy(&train(c, steps));
+    assert!(acc > 0.85, "BP test accuracy after one epoch: {acc}");
+}
+
+#[test]
+fn the_pc_decoder_learns_to_reconstruct() {
+    let c = config(
+        "compression",
+        &[("hidden", "64"), ("latent", "16"), ("steps", "15")],
+    );
+    let untrained = Trainer::new(c.clone(), data())
+        .unwrap()
+        .evaluate()
+        .unwrap()
+        .mse
+        .unwrap();
+    let trained = train(c, 40).evaluate().unwrap().mse.unwrap();
+    assert!(
+        trained < 0.7 * untrained,
+        "test MSE {untrained} -> {trained}"
+    );
+}
+
+#[test]
+fn the_bp_autoencoder_learns_to_reconstruct() {
+    let c = config(
+        "compression",
+        &[("rule", "bp"), ("hidden", "64"), ("latent", "16")],
+    );
+    let untrained = Trainer::new(c.clone(), data())
+        .unwrap()
+        .evaluate()
+        .unwrap()
+        .mse
+        .unwrap();
+    let trained = train(c, 40).evaluate().unwrap().mse.unwrap();
+    assert!(
+        trained < 0.7 * untrained,
+        "test MSE {untrained} -> {trained}"
+    );
+}
+
+#[test]
+fn the_generative_network_generates_and_classifies_by_inference() {
+    let trainer = train(config("generation", &[]), 60);
+    let acc = accuracy(&trainer);
+    assert!(
+        acc > 0.4,
+        "classification by inferring the class: {acc} (chance is 0.1)"
+    );
+    let images = trainer.generate(&[0, 1]).unwrap();
+    assert_eq!(images.shape(), (2, 784));
+    let difference = (images.row(0) - images.row(1)).abs().sum();
+    assert!(
+        difference > 10.0,
+        "a 0 and a 1 must look different: {difference}"
+    );
+    assert!(trainer.generate(&[10]).is_err());
+}
+
+#[test]
+fn training_is_reproducible_from_the_seed() {
+    let a = train(config("classification", &[("hidden", "32")]), 5);
+    let b = train(config("classification", &[("hidden", "32")]), 5);
+    assert_eq!(a.last_step(), b.last_step());
+    let c = train(
+        config("classification", &[("hidden", "32"), ("seed", "2")]),
+        5,
+    );
+    assert_ne!(a.last_step().loss, c.last_step().loss);
+}
+
+#[test]
+fn a_diverging_rate_stops_training_and_keeps_the_last_finite_weights() {
+    let c = config(
+        "classification",
+        &[("hidden", "32"), ("optimizer", "sgd"), ("lr", "1e30")],
+    );
+    let mut trainer = Trainer::new(c, data()).unwrap();
+    let err = (0..5)
+        .find_map(|_| trainer.step().err())
+        .expect("lr 1e30 must diverge");
+    assert!(err.to_string().contains("diverged"), "{err}");
+    assert!(
+        trainer.network().validate().is_ok(),
+        "the kept weights are finite"
+    );
+    assert!(trainer.evaluate().is_ok());
+}
+
+#[test]
+fn settings_parse_with_clear_errors() {
+    let base = Config::default();
+    let c = base
+        .with_settings([("hidden", "64,32"), ("inference-lr", "0.2"), ("rule", "bp")])
+        .unwrap();
+    assert_eq!(c.hidden, vec![64, 32]);
+    assert_eq!(c.inference_lr, 0.2);
+    for (key, value, expected) in [
+        ("hiden", "3", "unknown field"),
+        ("steps", "-3", "steps"),
+        ("steps", "0", "steps"),
+        ("lr", "abc", "lr"),
+        ("hidden", "12,x", "hidden"),
+        ("batch", "1000000", "batch"),
+        ("rule", "magic", "rule"),
+    ] {
+        let err = base.with_settings([(key, value)]).unwrap_err().to_string();
+        assert!(err.contains(expected), "{key}={value}: {err}");
+    }
+    assert!(Config::preset("nonsense").is_err());
+}
+
+/// A small tradeoff run: a few dozen steps on a subset, for both rules.
+fn tradeoff_learns(rule: &str) -> (f64, f64, f64) {
+    let full = data();
+    let subset = Split {
+        train: full.train.select(&(0..2000).collect::<Vec<_>>()),
+        test: full.test.select(&(0..500).collect::<Vec<_>>()),
+    };
+    let c = Config::preset("tradeoff")
+        .unwrap()
+        .with_settings([
+            ("rule", rule),
+            ("hidden", "64"),
+            ("latent", "32"),
+            ("steps", "10"),
+            ("batch", "64"),
+            ("lr", "0.003"),
+            ("lambda", "0.5"),
+        ])
+        .unwrap();
+    let mut trainer = Trainer::new(c, subset).unwrap();
+    let untrained = trainer.evaluate().unwrap().mse.unwrap();
+    for _ in 0..40 {
+        trainer.step().unwrap();
+    }
+    let eval = trainer.evaluate().unwrap();
+    (untrained, eval.mse.unwrap(), eval.accuracy.unwrap())
+}
+
+#[test]
+fn the_tradeoff_learns_to_classify_and_reconstruct_by_both_rules() {
+    for rule in ["pc", "bp-through-inference"] {
+        let (untrained, mse, accuracy) = tradeoff_learns(rule);
+        println!("{rule}: mse {untrained} -> {mse}, accuracy {accuracy}");
+        assert!(accuracy > 0.3, "{rule}: test accuracy {accuracy}");
+        assert!(
+            mse < 0.8 * untrained,
+            "{rule}: test MSE {untrained} -> {mse}"
+        );
+    }
+}
