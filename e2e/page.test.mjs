@@ -21,6 +21,18 @@ async function open(query = '') {
 
 const stepOf = (page) => metric(page, 'step');
 
+/** Clicks "step" and waits until the counter shows `n`. */
+async function stepTo(page, n, what = `step ${n}`) {
+  await page.getByTestId('step').click();
+  await until(async () => (await stepOf(page)) === n, 10_000, what);
+}
+
+/** Types `value` into a setting's control and commits it (a change event). */
+async function setSetting(page, name, value) {
+  await page.getByTestId(name).fill(value);
+  await page.getByTestId(name).dispatchEvent('change');
+}
+
 /** Plays until the step counter passes `n`, then pauses. */
 async function trainPast(page, n, timeout = 30_000) {
   await page.getByTestId('play').click();
@@ -66,12 +78,10 @@ test('pause stops the step counter; step adds one; reset starts over', async () 
   const paused = await stepOf(page);
   await page.waitForTimeout(700);
   assert.equal(await stepOf(page), paused, 'no steps while paused');
-  await page.getByTestId('step').click();
-  await until(async () => (await stepOf(page)) === paused + 1, 10_000, 'one more step');
+  await stepTo(page, paused + 1, 'one more step');
   await page.getByTestId('reset').click();
   await until(async () => (await stepOf(page)) === 0, 10_000, 'step 0 after reset');
-  await page.getByTestId('step').click();
-  await until(async () => (await stepOf(page)) === 1, 10_000, 'training after reset');
+  await stepTo(page, 1, 'training after reset');
   assertClean(assert, problems);
   await page.close();
 });
@@ -81,8 +91,7 @@ test('a changed control is written to the URL and restored on reload', async () 
   await page.getByTestId('steps').fill('5');
   await page.getByTestId('steps').press('Enter');
   await page.getByTestId('rule').selectOption('bp');
-  await page.getByTestId('seed').fill('42');
-  await page.getByTestId('seed').dispatchEvent('change');
+  await setSetting(page, 'seed', '42');
   await until(() => page.url().includes('seed=42'), 5000, 'seed in the URL');
   const url = new URL(page.url());
   assert.equal(url.searchParams.get('T'), '5');
@@ -92,8 +101,7 @@ test('a changed control is written to the URL and restored on reload', async () 
   assert.equal(await page.getByTestId('steps').inputValue(), '5');
   assert.equal(await page.getByTestId('rule').inputValue(), 'bp');
   assert.equal(await page.getByTestId('seed').inputValue(), '42');
-  await page.getByTestId('step').click();
-  await until(async () => (await stepOf(page)) === 1, 10_000, 'a step after reload');
+  await stepTo(page, 1, 'a step after reload');
   assertClean(assert, problems);
   await page.close();
 });
@@ -187,11 +195,9 @@ test('diverging settings stop training with a message; the page recovers', async
   await until(() => error.isVisible(), 60_000, 'a divergence message');
   assert.match(await error.textContent(), /Training stopped/);
   await page.getByTestId('status').filter({ hasText: 'paused' }).waitFor();
-  await page.getByTestId('lr').fill('0.01');
-  await page.getByTestId('lr').dispatchEvent('change');
+  await setSetting(page, 'lr', '0.01');
   await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor();
-  await page.getByTestId('step').click();
-  await until(async () => (await stepOf(page)) === 1, 10_000, 'a step with sane settings');
+  await stepTo(page, 1, 'a step with sane settings');
   assertClean(assert, problems);
   await page.close();
 });
@@ -219,6 +225,20 @@ test('a model saves and loads; curves export as CSV and plots as PNG', async () 
   await page.locator('#panel-training .tools button', { hasText: 'PNG' }).click();
   const image = readFileSync(await (await png).path());
   assert.equal(image.subarray(1, 4).toString(), 'PNG');
+  assertClean(assert, problems);
+  await page.close();
+});
+
+test('compare trains PC and BP side by side, both on one chart', async () => {
+  const { page, problems } = await open('?compare=bp');
+  await trainPast(page, 30);
+  await page.waitForTimeout(800);
+  const legend = await page.getByTestId('plot-training').locator('.u-legend').textContent();
+  assert.match(legend, /PC loss/);
+  assert.match(legend, /BP loss/);
+  assert.equal(await page.locator('[data-testid=flops-table] tr').count(), 3, 'a FLOPs row per run');
+  await page.locator('#panel-training').screenshot({ path: `${SCREENSHOTS}compare-training.png` });
+  await page.locator('#panel-cost').screenshot({ path: `${SCREENSHOTS}compare-cost.png` });
   assertClean(assert, problems);
   await page.close();
 });

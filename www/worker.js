@@ -50,7 +50,7 @@ function build() {
  * What an evaluation of the test split is expected to cost: as much as the last one,
  * or before any, about as much as training on that many samples.
  */
-const expectedEvalMs = () => evalMs ?? 16 * stepMs;
+const expectedEvalMs = () => evalMs ?? 10 * stepMs;
 const evaluationDue = () => trainMs > 0 && trainMs >= Math.max(VISUALS_MS, EVAL_SHARE * expectedEvalMs());
 const evaluationCheap = () => stepMs > 0 && expectedEvalMs() < EVAL_ON_DEMAND_MS;
 

@@ -100,6 +100,7 @@ export function mount(ctx) {
         el('div', {}, preview, answer, answerBars, button('clear', clearPad, { 'data-testid': 'draw-clear' }))), traceEl)),
     el('h3', {}, 'Test digits: true → guess (probability)'), predictions);
   tools.append(pngButton(() => confusion, 'pclab-confusion.png'));
+  drawHeatmap(confusion, Array.from({ length: 10 }, () => new Array(10).fill(0))); // its final size, so nothing shifts
   const note = el('p', { class: 'note' }, 'The compress experiment does not classify: switch to classify or generate.');
   body.prepend(note);
   const showNote = () => { note.hidden = ctx.state.config.experiment !== 'compress'; };

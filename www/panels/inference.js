@@ -4,7 +4,7 @@ import { panel, el } from '../dom.js';
 import { chartSlot, pngButton, LAYER_COLORS } from '../plots.js';
 
 export function mount(ctx) {
-  const { tools, body } = panel({ name: 'inference', title: 'Inference', help: 'Energy of the latest minibatch at each inference step (total and per layer). Falling curves: the beliefs settle.' });
+  const { tools, body } = panel({ name: 'inference', title: 'Inference', help: 'Energy of the latest minibatch at each inference step, in total and per layer (layer 0 is the bottom, clamped to the data). Falling curves: the beliefs settle.' });
   const chartEl = el('div', { class: 'chart', 'data-testid': 'plot-inference-energy' });
   const note = el('p', { class: 'note' }, 'Train a step to see inference.');
   body.append(chartEl, note);
@@ -17,7 +17,7 @@ export function mount(ctx) {
     note.textContent = `${ctx.names()[0]}: T = ${trace.total.length - 1}, ${trace.per_layer.length} layers`;
     const positive = [trace.total, ...trace.per_layer].flat().every((v) => v > 0);
     const series = [{ label: 'total', color: '#1d2330' },
-      ...trace.per_layer.map((_, l) => ({ label: `layer ${l + 1}`, color: LAYER_COLORS[l % LAYER_COLORS.length] }))];
+      ...trace.per_layer.map((_, l) => ({ label: `layer ${l}`, color: LAYER_COLORS[l % LAYER_COLORS.length] }))];
     slot.show(`${series.length}|${positive}`, series, { x: 'inference step t', y: 'energy', logY: positive })
       .setData([trace.total.map((_, t) => t), trace.total, ...trace.per_layer]);
   });
