@@ -7,6 +7,9 @@
 //!   `image → … → latent → … → image` trained on the reconstruction loss.
 //! - **generate**: the class one-hot at layer 0 predicts the image at layer L. Generating
 //!   is a feedforward pass from a class; classifying infers a free layer 0 from an image.
+//! - **tradeoff**: the compress decoder plus a linear classifier read from the latent, trained
+//!   on `(1−λ)·reconstruction + λ·cross-entropy`; at test time the latent is inferred from
+//!   the image alone, then classified and decoded ([`sweep_tradeoff`] sweeps λ).
 //!
 //! The trainer works in f32 (speed); exactness is the engine's business, checked in f64.
 //! It does no timing: the caller (CLI or page) measures wall time.
@@ -16,10 +19,11 @@ use crate::data::{permutation, PixelScale, Split};
 use crate::energy::{LayerEnergy, Reduction};
 use crate::error::{PcError, Result};
 use crate::flops::Flops;
-use crate::inference::{infer, Clamp, Inference, Settled, Standard};
+use crate::inference::{infer, Clamp, EnergyRecord, Inference, Settled, Standard};
 use crate::learning::{bp_gradients, pc_gradients, Gradients};
 use crate::network::{Init, Network, PredictionForm};
 use crate::optimizer::{Optimizer, OptimizerConfig};
+use crate::unrolled::{settle_with_readout, unroll, Readout, ReadoutGradients};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +40,8 @@ pub enum Experiment {
     Compress,
     /// Class → image; classify by inferring the class.
     Generate,
+    /// Inferred latent → image, and latent → class: reconstruction against classification.
+    Tradeoff,
 }
 
 /// How the weights learn.
@@ -46,6 +52,9 @@ pub enum Rule {
     Pc,
     /// Backpropagation of the output energy through the feedforward pass.
     Bp,
+    /// Backpropagation of an outer loss on the settled latent through every inference step
+    /// (compress, tradeoff).
+    BpThroughInference,
 }
 
 /// The inference variant used by the PC rule.
@@ -109,8 +118,10 @@ pub struct Config {
     pub weight_decay: f64,
     pub batch: usize,
     pub seed: u64,
-    /// Size of the inferred latent (compress).
+    /// Size of the inferred latent (compress, tradeoff).
     pub latent: usize,
+    /// λ, the weight of the cross-entropy against the reconstruction (tradeoff).
+    pub lambda: f64,
 }
 
 impl Default for Config {
@@ -134,6 +145,7 @@ impl Default for Config {
             batch: 128,
             seed: 1,
             latent: 64,
+            lambda: 0.5,
         }
     }
 }
@@ -144,7 +156,7 @@ const MAX_STEPS: usize = 1000;
 const MAX_BATCH: usize = 8192;
 
 impl Config {
-    /// A named preset: `classification`, `compression`, `generation`.
+    /// A named preset: `classification`, `compression`, `generation`, `tradeoff`.
     pub fn preset(name: &str) -> Result<Self> {
         let base = Config::default();
         match name {
@@ -168,8 +180,16 @@ impl Config {
                 batch: 64,
                 ..base
             }),
+            "tradeoff" => Ok(Config {
+                experiment: Experiment::Tradeoff,
+                hidden: vec![256],
+                output_energy: OutputEnergy::Gaussian,
+                steps: 20,
+                batch: 128,
+                ..base
+            }),
             _ => Err(PcError::Config(format!(
-                "unknown preset {name:?} (known: classification, compression, generation)"
+                "unknown preset {name:?} (known: classification, compression, generation, tradeoff)"
             ))),
         }
     }
@@ -222,6 +242,21 @@ impl Config {
                 "inference_momentum must be below 1, got {}",
                 self.inference_momentum
             ));
+        }
+        if !(0.0..=1.0).contains(&self.lambda) {
+            return bad(format!("lambda must be in [0, 1], got {}", self.lambda));
+        }
+        match (self.rule, self.experiment) {
+            (Rule::Bp, Experiment::Tradeoff) => {
+                return bad("the tradeoff experiment trains by pc or bp-through-inference".into())
+            }
+            (Rule::BpThroughInference, Experiment::Classify | Experiment::Generate) => {
+                return bad(format!(
+                    "bp-through-inference needs an inferred latent: the compress or tradeoff experiment, not {:?}",
+                    self.experiment
+                ))
+            }
+            _ => {}
         }
         if self.experiment != Experiment::Classify && self.inference != InferenceKind::Standard {
             return bad(format!(
@@ -288,7 +323,7 @@ impl Config {
     pub fn sizes(&self, pixels: usize, classes: usize) -> Vec<usize> {
         let (bottom, top) = match self.experiment {
             Experiment::Classify => (pixels, classes),
-            Experiment::Compress => (self.latent, pixels),
+            Experiment::Compress | Experiment::Tradeoff => (self.latent, pixels),
             Experiment::Generate => (classes, pixels),
         };
         let mut sizes = vec![bottom];
@@ -317,9 +352,10 @@ impl Config {
     fn activations(&self, blocks: usize) -> Vec<Activation> {
         let mut acts = vec![self.activation(); blocks];
         acts[blocks - 1] = match (self.output_energy, self.experiment) {
-            (OutputEnergy::Gaussian, Experiment::Compress | Experiment::Generate) => {
-                Activation::Sigmoid
-            }
+            (
+                OutputEnergy::Gaussian,
+                Experiment::Compress | Experiment::Generate | Experiment::Tradeoff,
+            ) => Activation::Sigmoid,
             (OutputEnergy::Gaussian, Experiment::Classify) => self.activation(),
             _ => Activation::Identity,
         };
@@ -374,6 +410,32 @@ pub struct Trainer {
     step: u64,
     flops: Flops,
     last: StepRecord,
+    /// The classifier read from the latent (tradeoff).
+    classifier: Option<Classifier>,
+}
+
+/// A test batch's reconstruction and class scores, where the experiment has them.
+type TestOutputs = (Option<DMatrix<F>>, Option<DMatrix<F>>);
+
+/// A linear classifier `latent → classes` with a categorical energy, and its optimiser.
+#[derive(Clone)]
+struct Classifier {
+    net: Network<F>,
+    optimizer: Optimizer<F>,
+}
+
+fn no_classifier() -> PcError {
+    PcError::Config("only the tradeoff experiment has a classifier".into())
+}
+
+/// `net` with every layer's energy multiplied by `factor` (a term's weight in a sum).
+fn weighted(net: &Network<F>, factor: f64) -> Result<Network<F>> {
+    let mut net = net.clone();
+    for l in 1..=net.depth() {
+        let energy = net.blocks()[l - 1].energy;
+        net.set_energy(l, energy.scaled(energy.scale * factor))?;
+    }
+    Ok(net)
 }
 
 fn per_sample(x: F, batch: usize) -> f64 {
@@ -396,7 +458,7 @@ impl Trainer {
         }
         let sizes = config.sizes(data.train.pixels_per_image(), data.train.classes());
         let init = match config.rule {
-            Rule::Pc => Init::XavierUniform,
+            Rule::Pc | Rule::BpThroughInference => Init::XavierUniform,
             Rule::Bp => Init::TorchDefault,
         };
         let mut net = Network::new(
@@ -408,6 +470,21 @@ impl Trainer {
         )?;
         net.set_energy(sizes.len() - 1, config.output_energy())?;
         let optimizer = Optimizer::new(config.optimizer())?;
+        let classifier = match config.experiment {
+            Experiment::Tradeoff => {
+                let mut net = Network::new(
+                    &[config.latent, data.train.classes()],
+                    &[Activation::Identity],
+                    PredictionForm::Post,
+                    Init::XavierUniform,
+                    config.seed.wrapping_add(1),
+                )?;
+                net.set_energy(1, LayerEnergy::categorical())?;
+                let optimizer = Optimizer::new(config.optimizer())?;
+                Some(Classifier { net, optimizer })
+            }
+            _ => None,
+        };
         let order = permutation(data.train.len(), config.seed);
         Ok(Trainer {
             config,
@@ -420,6 +497,7 @@ impl Trainer {
             step: 0,
             flops: Flops::default(),
             last: StepRecord::default(),
+            classifier,
         })
     }
 
@@ -494,10 +572,15 @@ impl Trainer {
             .data
             .train
             .batch::<F>(&indices, self.config.pixel_scale());
-        let before = (self.net.clone(), self.optimizer.clone());
+        let before = (
+            self.net.clone(),
+            self.optimizer.clone(),
+            self.classifier.clone(),
+        );
         let flops_before = self.flops.total();
         let outcome = self.learn(&x, &labels);
-        let finite = self.net.validate().is_ok();
+        let finite = self.net.validate().is_ok()
+            && (self.classifier.iter()).all(|c| c.net.validate().is_ok());
         match outcome {
             Ok(record) if finite && record.loss.is_finite() && record.energy.is_finite() => {
                 self.step += 1;
@@ -511,7 +594,7 @@ impl Trainer {
                 Ok(&self.last)
             }
             Ok(_) | Err(PcError::NonFinite(_)) => {
-                (self.net, self.optimizer) = before;
+                (self.net, self.optimizer, self.classifier) = before;
                 Err(PcError::NonFinite(format!(
                     "training diverged at step {} (the energy or a weight became NaN or infinite); \
                      the last finite weights are kept — lower the learning rates",
@@ -519,7 +602,7 @@ impl Trainer {
                 )))
             }
             Err(e) => {
-                (self.net, self.optimizer) = before;
+                (self.net, self.optimizer, self.classifier) = before;
                 Err(e)
             }
         }
@@ -531,9 +614,11 @@ impl Trainer {
         let (bottom, top) = match self.config.experiment {
             Experiment::Classify => (images, labels),
             Experiment::Generate => (labels, images),
-            Experiment::Compress => (images, images),
+            Experiment::Compress | Experiment::Tradeoff => (images, images),
         };
         let (grads, record) = match (self.config.rule, self.config.experiment) {
+            (Rule::BpThroughInference, _) => self.bp_through_inference(images, labels)?,
+            (Rule::Pc, Experiment::Tradeoff) => self.pc_tradeoff(images, labels)?,
             (Rule::Bp, _) => {
                 let bp = bp_gradients(&self.net, bottom, top, &mut self.flops)?;
                 let loss = per_sample(bp.loss, b);
@@ -581,34 +666,128 @@ impl Trainer {
             Some(sum) if self.config.accumulate => sum.clone(),
             _ => pc_gradients(&self.net, settled, &mut self.flops),
         };
-        let last = settled.energy_trace.last().cloned();
-        let depth = self.net.depth();
-        let energy_per_layer: Vec<f64> = last
-            .as_ref()
-            .map(|r| r.per_layer.iter().map(|&e| per_sample(e, b)).collect())
-            .unwrap_or_default();
-        let layers = energy_per_layer.len();
-        let record = StepRecord {
-            loss: energy_per_layer.get(depth).copied().unwrap_or(f64::NAN),
-            energy: last.map_or(f64::NAN, |r| per_sample(r.total, b)),
-            energy_per_layer,
-            energy_trace: settled
-                .energy_trace
-                .iter()
-                .map(|r| per_sample(r.total, b))
-                .collect(),
-            energy_trace_per_layer: (0..layers)
-                .map(|l| {
-                    settled
-                        .energy_trace
-                        .iter()
-                        .map(|r| per_sample(r.per_layer[l], b))
-                        .collect()
-                })
-                .collect(),
-            ..StepRecord::default()
+        (
+            grads,
+            trace_record(&settled.energy_trace, self.net.depth(), b),
+        )
+    }
+
+    /// PC on `(1−λ)·F + λ·E_c`: with the image at layer L and the label at the classifier,
+    /// the latent settles under the decoder's energy F and the classifier's cross-entropy
+    /// `E_c = CE(classifier(v_0), label)`; then every decoder block and the classifier take
+    /// their local gradients at the settled state.
+    fn pc_tradeoff(
+        &mut self,
+        images: &DMatrix<F>,
+        labels: &DMatrix<F>,
+    ) -> Result<(Gradients<F>, StepRecord)> {
+        let b = images.nrows();
+        let lambda = self.config.lambda;
+        let decoder = weighted(&self.net, 1.0 - lambda)?;
+        let classifier = weighted(&self.classifier()?.net, lambda)?;
+        let readout = Readout {
+            net: &classifier,
+            target: labels,
         };
-        (grads, record)
+        let settled = settle_with_readout(
+            &decoder,
+            Clamp {
+                input: None,
+                output: Some(images),
+            },
+            &self.config.standard(),
+            Some(&self.latent_init(b)),
+            readout,
+            &mut self.flops,
+        )?;
+        self.learn_classifier(readout, &settled.beliefs[0])?;
+        let (grads, mut record) = self.pc_step(&settled, b);
+        record.loss = record.energy_per_layer[0] + record.energy_per_layer[self.net.depth()];
+        Ok((grads, record))
+    }
+
+    /// BP through inference: the latent settles on the decoder's energy alone (image
+    /// clamped), then the outer loss
+    /// `(1−λ)·E_L(decoder(v_0(T)), image) + λ·CE(classifier(v_0(T)), label)` (compress: the
+    /// reconstruction term alone) is differentiated through every inference step. The reconstruction is the decoder's
+    /// feedforward prediction from the latent, as at test time; the starting state is held
+    /// fixed.
+    fn bp_through_inference(
+        &mut self,
+        images: &DMatrix<F>,
+        labels: &DMatrix<F>,
+    ) -> Result<(Gradients<F>, StepRecord)> {
+        let b = images.nrows();
+        let lambda = match self.config.experiment {
+            Experiment::Tradeoff => self.config.lambda,
+            _ => 0.0,
+        };
+        let clamp = Clamp {
+            input: None,
+            output: Some(images),
+        };
+        let settings = self.config.standard();
+        let initial = self.latent_init(b);
+        let run = unroll(&self.net, clamp, &settings, Some(&initial), &mut self.flops)?;
+        let latent = &run.beliefs()[0];
+        let decoder = weighted(&self.net, 1.0 - lambda)?;
+        let reconstruction = Readout {
+            net: &decoder,
+            target: images,
+        }
+        .evaluate(latent, &mut self.flops)?;
+        let mut outer: Vec<DMatrix<F>> = self
+            .net
+            .sizes()
+            .iter()
+            .map(|&n| DMatrix::zeros(b, n))
+            .collect();
+        outer[0] = reconstruction.input;
+        let mut loss = reconstruction.energy;
+        if self.classifier.is_some() {
+            let classifier = weighted(&self.classifier()?.net, lambda)?;
+            let readout = Readout {
+                net: &classifier,
+                target: labels,
+            };
+            let ce = self.learn_classifier(readout, latent)?;
+            outer[0] += ce.input;
+            loss += ce.energy;
+        }
+        let grads = run
+            .backward(
+                &self.net,
+                &outer,
+                Some(&reconstruction.parameters),
+                &mut self.flops,
+            )?
+            .parameters;
+        let record = StepRecord {
+            loss: per_sample(loss, b),
+            ..trace_record(&run.energy_trace, self.net.depth(), b)
+        };
+        Ok((grads, record))
+    }
+
+    /// The tradeoff's classifier.
+    fn classifier(&self) -> Result<&Classifier> {
+        self.classifier.as_ref().ok_or_else(no_classifier)
+    }
+
+    /// One optimiser step of the classifier on its energy's gradient at the latent `v_0`
+    /// (its local PC gradient and its BP gradient alike); returns that evaluation.
+    fn learn_classifier(
+        &mut self,
+        readout: Readout<'_, F>,
+        latent: &DMatrix<F>,
+    ) -> Result<ReadoutGradients<F>> {
+        let mut scratch = Flops::default();
+        let evaluated = readout.evaluate(latent, &mut scratch)?;
+        self.flops.learning += scratch.total();
+        let head = self.classifier.as_mut().ok_or_else(no_classifier)?;
+        head.optimizer
+            .step(&mut head.net, &evaluated.parameters, &mut self.flops)?;
+        Ok(evaluated)
     }
 
     /// The starting beliefs of a free latent: zero latent, and the feedforward
@@ -637,29 +816,56 @@ impl Trainer {
         )
     }
 
-    /// Reconstructions of `images` (pixels in [0, 1]): the PC decoder's prediction from
-    /// the inferred latent, or the BP autoencoder's output.
+    /// Reconstructions of `images` (pixels in [0, 1]): the decoder's prediction from the
+    /// inferred latent, or the BP autoencoder's output.
     pub fn reconstruct(&self, images: &DMatrix<F>) -> Result<DMatrix<F>> {
-        if self.config.experiment != Experiment::Compress {
-            return Err(PcError::Config(
-                "reconstruction needs the compress experiment".into(),
-            ));
-        }
-        let top = match self.config.rule {
-            Rule::Bp => self.net.feedforward(images)?,
-            Rule::Pc => {
-                let settled = self.infer_latent(images)?;
-                self.net.feedforward(&settled.beliefs[0])?
+        match (self.config.experiment, self.config.rule) {
+            (Experiment::Compress, Rule::Bp) => self.decode(images),
+            (Experiment::Compress | Experiment::Tradeoff, _) => {
+                self.decode(&self.infer_latent(images)?.beliefs[0])
             }
-        };
-        Ok(top.last().cloned().unwrap_or_default())
+            _ => Err(PcError::Config(
+                "reconstruction needs the compress or tradeoff experiment".into(),
+            )),
+        }
     }
 
-    /// Class scores for `images`: the feedforward output (classify) or the inferred class
-    /// layer (generate), one row per image.
+    /// The network's feedforward output from its layer 0.
+    fn decode(&self, bottom: &DMatrix<F>) -> Result<DMatrix<F>> {
+        Ok(self.net.feedforward(bottom)?.pop().unwrap_or_default())
+    }
+
+    /// The classifier's scores from a latent (tradeoff).
+    fn classify_latent(&self, latent: &DMatrix<F>) -> Result<DMatrix<F>> {
+        let scores = self.classifier()?.net.feedforward(latent)?;
+        Ok(scores.last().cloned().unwrap_or_default())
+    }
+
+    /// What the test measures for `images`: the reconstruction (compress, tradeoff) and the
+    /// class scores (classify, generate, tradeoff), from one inference of the latent.
+    fn outputs(&self, images: &DMatrix<F>) -> Result<TestOutputs> {
+        match self.config.experiment {
+            Experiment::Compress => Ok((Some(self.reconstruct(images)?), None)),
+            Experiment::Tradeoff => {
+                let latent = &self.infer_latent(images)?.beliefs[0];
+                Ok((
+                    Some(self.decode(latent)?),
+                    Some(self.classify_latent(latent)?),
+                ))
+            }
+            Experiment::Classify | Experiment::Generate => {
+                Ok((None, Some(self.class_scores(images)?)))
+            }
+        }
+    }
+
+    /// Class scores for `images`: the feedforward output (classify), the inferred class
+    /// layer (generate) or the classifier read from the inferred latent (tradeoff), one row
+    /// per image.
     pub fn class_scores(&self, images: &DMatrix<F>) -> Result<DMatrix<F>> {
         match self.config.experiment {
-            Experiment::Classify => Ok(self.net.feedforward(images)?.pop().unwrap_or_default()),
+            Experiment::Classify => self.decode(images),
+            Experiment::Tradeoff => self.classify_latent(&self.infer_latent(images)?.beliefs[0]),
             Experiment::Generate => {
                 let classes = self.net.sizes()[0];
                 let uniform = DMatrix::from_element(images.nrows(), classes, 1.0 / classes as F);
@@ -705,8 +911,8 @@ impl Trainer {
         Ok(self.net.feedforward(&onehot)?.pop().unwrap_or_default())
     }
 
-    /// Accuracy and confusion matrix (classify, generate) or reconstruction MSE (compress)
-    /// on the whole test set, in batches.
+    /// Accuracy and confusion matrix (classify, generate, tradeoff) and reconstruction MSE
+    /// (compress, tradeoff) on the whole test set, in batches.
     pub fn evaluate(&self) -> Result<Evaluation> {
         let test = &self.data.test;
         let scale = self.config.pixel_scale();
@@ -715,33 +921,56 @@ impl Trainer {
             .chunks(self.config.batch.max(250))
             .map(<[usize]>::to_vec)
             .collect();
-        if self.config.experiment == Experiment::Compress {
-            let mut sse = 0.0f64;
-            for idx in &chunks {
-                let x = test.images::<F>(idx, scale);
-                let recon = self.reconstruct(&x)?;
-                sse += (recon - &x).iter().map(|&d| f64::from(d * d)).sum::<f64>();
-            }
-            return Ok(Evaluation {
-                mse: Some(sse / (test.len() * test.pixels_per_image()) as f64),
-                ..Evaluation::default()
-            });
-        }
         let classes = test.classes();
         let mut confusion = vec![vec![0u32; classes]; classes];
+        let (mut sse, mut decoded, mut classified) = (0.0f64, false, false);
         for idx in &chunks {
-            let scores = self.class_scores(&test.images::<F>(idx, scale))?;
-            for (row, &i) in idx.iter().enumerate() {
-                let predicted = argmax(scores.row(row).iter().copied());
-                confusion[usize::from(test.labels()[i])][predicted] += 1;
+            let x = test.images::<F>(idx, scale);
+            let (recon, scores) = self.outputs(&x)?;
+            if let Some(recon) = recon {
+                decoded = true;
+                sse += (recon - &x).iter().map(|&d| f64::from(d * d)).sum::<f64>();
+            }
+            if let Some(scores) = scores {
+                classified = true;
+                for (row, &i) in idx.iter().enumerate() {
+                    let predicted = argmax(scores.row(row).iter().copied());
+                    confusion[usize::from(test.labels()[i])][predicted] += 1;
+                }
             }
         }
         let correct: u32 = (0..classes).map(|c| confusion[c][c]).sum();
         Ok(Evaluation {
-            accuracy: Some(f64::from(correct) / test.len() as f64),
-            confusion: Some(confusion),
-            mse: None,
+            accuracy: classified.then(|| f64::from(correct) / test.len() as f64),
+            confusion: classified.then_some(confusion),
+            mse: decoded.then(|| sse / (test.len() * test.pixels_per_image()) as f64),
         })
+    }
+}
+
+/// The record of an inference from its energy trace: the final energies (the task loss is
+/// layer L's) and the trace, per sample.
+fn trace_record(trace: &[EnergyRecord<F>], depth: usize, b: usize) -> StepRecord {
+    let last = trace.last().cloned();
+    let energy_per_layer: Vec<f64> = last
+        .as_ref()
+        .map(|r| r.per_layer.iter().map(|&e| per_sample(e, b)).collect())
+        .unwrap_or_default();
+    let layers = energy_per_layer.len();
+    StepRecord {
+        loss: energy_per_layer.get(depth).copied().unwrap_or(f64::NAN),
+        energy: last.map_or(f64::NAN, |r| per_sample(r.total, b)),
+        energy_per_layer,
+        energy_trace: trace.iter().map(|r| per_sample(r.total, b)).collect(),
+        energy_trace_per_layer: (0..layers)
+            .map(|l| {
+                trace
+                    .iter()
+                    .map(|r| per_sample(r.per_layer[l], b))
+                    .collect()
+            })
+            .collect(),
+        ..StepRecord::default()
     }
 }
 
@@ -794,4 +1023,56 @@ impl Config {
         config.validate()?;
         Ok(config)
     }
+}
+
+/// One point of the λ sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TradeoffPoint {
+    /// λ, the weight of the cross-entropy.
+    pub lambda: f64,
+    /// Test accuracy of the classifier read from the latent inferred from the image alone.
+    pub accuracy: f64,
+    /// Test reconstruction MSE per pixel.
+    pub mse: f64,
+    /// The total energy per sample at every state of the test-time inference (image alone)
+    /// of the first test batch: the inference dynamics of the trained network.
+    pub energy_trace: Vec<f64>,
+}
+
+/// Trains the tradeoff experiment of `config` (its rule, PC or BP through inference) for
+/// `epochs` epochs at every λ in `lambdas`, each from the same initialisation, and measures
+/// accuracy, reconstruction MSE and the test-time energy trace.
+pub fn sweep_tradeoff(
+    config: &Config,
+    data: &Split,
+    lambdas: &[f64],
+    epochs: usize,
+) -> Result<Vec<TradeoffPoint>> {
+    lambdas
+        .iter()
+        .map(|&lambda| {
+            let config = Config {
+                experiment: Experiment::Tradeoff,
+                lambda,
+                ..config.clone()
+            };
+            let mut trainer = Trainer::new(config, data.clone())?;
+            for _ in 0..epochs * trainer.steps_per_epoch() {
+                trainer.step()?;
+            }
+            let eval = trainer.evaluate()?;
+            let test = &trainer.data().test;
+            let first: Vec<usize> = (0..test.len().min(trainer.config().batch)).collect();
+            let images = test.images::<F>(&first, trainer.config().pixel_scale());
+            let settled = trainer.infer_latent(&images)?;
+            Ok(TradeoffPoint {
+                lambda,
+                accuracy: eval.accuracy.unwrap_or(f64::NAN),
+                mse: eval.mse.unwrap_or(f64::NAN),
+                energy_trace: (settled.energy_trace.iter())
+                    .map(|r| per_sample(r.total, first.len()))
+                    .collect(),
+            })
+        })
+        .collect()
 }

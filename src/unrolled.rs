@@ -21,8 +21,8 @@
 
 use crate::error::{PcError, Result};
 use crate::flops::Flops;
-use crate::inference::{infer, Clamp, EnergyRecord, Inference, Standard};
-use crate::learning::Gradients;
+use crate::inference::{infer, Clamp, EnergyRecord, Inference, Settled, Standard};
+use crate::learning::{backpropagate, parameter_gradients, Gradients};
 use crate::linalg::{axpy, hadamard, mul, mul_transposed, real, transposed_mul, Real};
 use crate::network::{Block, BlockPoint, Network, PredictionForm};
 use nalgebra::DMatrix;
@@ -373,7 +373,61 @@ pub fn unroll<T: Real>(
     initial: Option<&[DMatrix<T>]>,
     flops: &mut Flops,
 ) -> Result<Unrolled<T>> {
-    // Zero steps of the engine's own inference: validation, clamping and the starting state.
+    let (run, _) = descend(net, clamp, settings, initial, None, flops, |f| &mut f.bp)?;
+    Ok(run)
+}
+
+/// Standard inference on `F + E_r(v_0)`: the network's energy plus a readout's energy on a
+/// free layer 0 (e.g. a classifier read from the latent, with its label as target), so the
+/// readout's gradient `∂E_r/∂v_0` joins `∂F/∂v_0`. The readout's energy is reported as
+/// layer 0's. FLOPs count into `flops.inference`.
+pub fn settle_with_readout<T: Real>(
+    net: &Network<T>,
+    clamp: Clamp<'_, T>,
+    settings: &Standard,
+    initial: Option<&[DMatrix<T>]>,
+    readout: Readout<'_, T>,
+    flops: &mut Flops,
+) -> Result<Settled<T>> {
+    if clamp.input.is_some() {
+        return Err(PcError::Config(
+            "a readout's energy on layer 0 needs a free layer 0".into(),
+        ));
+    }
+    let n0 = net.sizes()[0];
+    readout.check(n0, clamp.output.map_or(0, |y| y.nrows()))?;
+    let (run, lin) = descend(net, clamp, settings, initial, Some(readout), flops, |f| {
+        &mut f.inference
+    })?;
+    let mut beliefs = run.trajectory;
+    let beliefs = beliefs.pop().unwrap_or_default();
+    let zero = DMatrix::zeros(beliefs[0].nrows(), n0);
+    let mut errors = lin.eps;
+    let mut error_gradients = lin.g;
+    (errors[0], error_gradients[0]) = (zero.clone(), zero);
+    Ok(Settled {
+        beliefs,
+        errors,
+        error_gradients,
+        energy_trace: run.energy_trace,
+        accumulated_grads: None,
+        points: lin.points,
+    })
+}
+
+/// The forward pass shared by [`unroll`] and [`settle_with_readout`]: the starting state
+/// from the engine's own inference (zero steps: validation, clamping, feedforward start),
+/// then `buf_t = m·buf_{t−1} + ∂(F + E_r)/∂v(v_t)`, `v_{t+1} = v_t − α·buf_t`. Returns the
+/// run and the final state's linearisation.
+fn descend<T: Real>(
+    net: &Network<T>,
+    clamp: Clamp<'_, T>,
+    settings: &Standard,
+    initial: Option<&[DMatrix<T>]>,
+    readout: Option<Readout<'_, T>>,
+    flops: &mut Flops,
+    phase: fn(&mut Flops) -> &mut u64,
+) -> Result<(Unrolled<T>, Linearised<T>)> {
     let start = Standard {
         steps: 0,
         accumulate_weight_grads: false,
@@ -387,8 +441,8 @@ pub fn unroll<T: Real>(
         initial,
         &mut scratch,
     )?;
-    flops.bp += scratch.total();
-    let counter = &mut flops.bp;
+    let counter = phase(flops);
+    *counter += scratch.total();
     let mut run = Unrolled {
         trajectory: Vec::with_capacity(settings.steps + 1),
         energy_trace: Vec::with_capacity(settings.steps + 1),
@@ -406,19 +460,132 @@ pub fn unroll<T: Real>(
         .iter()
         .map(|b| DMatrix::zeros(b.nrows(), b.ncols()))
         .collect();
+    let state = |v: &mut [DMatrix<T>], counter: &mut u64| {
+        let mut lin = linearise(net, v, run.output_free, counter);
+        let prior = readout.map(|r| r.energy_gradient(&v[0], counter));
+        if let Some((energy, _)) = prior {
+            lin.energy.per_layer[0] = energy;
+            lin.energy.total += energy;
+        }
+        (lin, prior.map(|(_, grad)| grad))
+    };
     for _ in 0..settings.steps {
-        let lin = linearise(net, &mut v, run.output_free, counter);
+        let (lin, prior) = state(&mut v, counter);
         run.energy_trace.push(lin.energy.clone());
         run.trajectory.push(v.clone());
         for &l in &descended {
-            let grad = run.belief_gradient(net, &lin, l, counter);
+            let mut grad = run.belief_gradient(net, &lin, l, counter);
+            if let (0, Some(prior)) = (l, &prior) {
+                axpy(&mut grad, T::one(), prior, counter);
+            }
             *counter += 3 * grad.len() as u64;
             buf[l].zip_apply(&grad, |b, g| *b = m * *b + g);
             axpy(&mut v[l], -alpha, &buf[l], counter);
         }
     }
-    let lin = linearise(net, &mut v, run.output_free, counter);
-    run.energy_trace.push(lin.energy);
+    let (lin, _) = state(&mut v, counter);
+    run.energy_trace.push(lin.energy.clone());
     run.trajectory.push(v);
-    Ok(run)
+    Ok((run, lin))
+}
+
+/// A network that reads layer 0 and scores its prediction against a target:
+/// `E_r(v_0) = E_out(μ_r(v_0), y)`, e.g. a classifier read from the latent (target: the
+/// label) or a decoder's feedforward reconstruction (target: the image).
+#[derive(Clone, Copy, Debug)]
+pub struct Readout<'a, T: Real> {
+    /// The readout network; its layer 0 is the belief it reads.
+    pub net: &'a Network<T>,
+    /// `y`, one row per sample.
+    pub target: &'a DMatrix<T>,
+}
+
+/// A readout at a belief v_0: its energy and gradients.
+#[derive(Clone, Debug)]
+pub struct ReadoutGradients<T: Real> {
+    /// `E_r(v_0)`.
+    pub energy: T,
+    /// `∂E_r/∂v_0`.
+    pub input: DMatrix<T>,
+    /// `∂E_r/∂θ_r`.
+    pub parameters: Gradients<T>,
+}
+
+impl<T: Real> Readout<'_, T> {
+    /// Checks the readout against a layer 0 of `n0` units and `batch` samples (0: any).
+    fn check(&self, n0: usize, batch: usize) -> Result<()> {
+        self.net.validate()?;
+        let sizes = self.net.sizes();
+        if sizes[0] != n0 {
+            return Err(PcError::Shape(format!(
+                "the readout reads {} units, layer 0 has {n0}",
+                sizes[0]
+            )));
+        }
+        self.net
+            .check_batch(self.target, self.net.depth(), "readout target")?;
+        if batch != 0 && self.target.nrows() != batch {
+            return Err(PcError::Shape(format!(
+                "the readout target has {} samples, the batch {batch}",
+                self.target.nrows()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The readout's points along `v_0`, its energy, and its error gradients
+    /// `g_l = ∂E_r/∂v̂_l` (backpropagated from `g_out = ∂E_out/∂μ_r`).
+    fn linearise(
+        &self,
+        v0: &DMatrix<T>,
+        flops: &mut u64,
+    ) -> (T, Vec<BlockPoint<T>>, Vec<DMatrix<T>>) {
+        let points = self.net.feedforward_points(v0, flops);
+        let depth = self.net.depth();
+        let out = &self.net.blocks()[depth - 1].energy;
+        let mu = &points[depth - 1].mu;
+        let mut eps = DMatrix::zeros(mu.nrows(), mu.ncols());
+        let energy = out.evaluate(mu, self.target, &mut eps, flops);
+        let mut g_out = eps.clone();
+        out.error_gradient(&eps, &mut g_out, flops);
+        let g = backpropagate(self.net, &points, g_out, flops);
+        (energy, points, g)
+    }
+
+    /// `(E_r, ∂E_r/∂v_0 = J_1ᵀ g_1)`.
+    fn energy_gradient(&self, v0: &DMatrix<T>, flops: &mut u64) -> (T, DMatrix<T>) {
+        let (energy, points, g) = self.linearise(v0, flops);
+        (energy, self.input_gradient(&points, &g, flops))
+    }
+
+    fn input_gradient(
+        &self,
+        points: &[BlockPoint<T>],
+        g: &[DMatrix<T>],
+        flops: &mut u64,
+    ) -> DMatrix<T> {
+        let (first, form) = (&self.net.blocks()[0], self.net.form());
+        let mut delta = DMatrix::zeros(0, 0);
+        first.delta(form, &points[0], &g[1], &mut delta, flops);
+        let mut grad = DMatrix::zeros(0, 0);
+        first.input_gradient(form, &points[0], &delta, &mut grad, flops);
+        grad
+    }
+
+    /// The readout's energy and its gradients with respect to `v_0` and to its parameters
+    /// (backpropagation through the readout); FLOPs count into `flops.bp`.
+    pub fn evaluate(&self, v0: &DMatrix<T>, flops: &mut Flops) -> Result<ReadoutGradients<T>> {
+        self.check(v0.ncols(), v0.nrows())?;
+        self.net.check_batch(v0, 0, "readout input")?;
+        let counter = &mut flops.bp;
+        let (energy, points, g) = self.linearise(v0, counter);
+        let input = self.input_gradient(&points, &g, counter);
+        let mut parameters = Gradients::zeros(self.net);
+        parameter_gradients(self.net, &points, &g, &mut parameters, T::zero(), counter);
+        Ok(ReadoutGradients {
+            energy,
+            input,
+            parameters,
+        })
+    }
 }

@@ -1,6 +1,7 @@
 //! Subcommands of the `pclab` binary, one module each.
 
 pub mod grads;
+pub mod sweep;
 pub mod train;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,9 @@ enum Command {
     /// Trains an experiment (classify, compress, generate) with PC or BP; one JSON
     /// object per epoch on stdout.
     Train(train::Args),
+    /// Trains the tradeoff experiment at every λ (PC or BP through inference) and prints
+    /// test accuracy against reconstruction MSE, one JSON object per λ.
+    SweepTradeoff(sweep::SweepArgs),
 }
 
 /// Runs the chosen subcommand; the error is printed by `main`.
@@ -28,5 +32,6 @@ pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Grads(args) => grads::run(&args),
         Command::Train(args) => train::run(&args),
+        Command::SweepTradeoff(args) => sweep::run(&args),
     }
 }

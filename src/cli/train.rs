@@ -13,17 +13,17 @@ use std::time::Instant;
 pub struct Args {
     /// Epochs to train.
     #[arg(long, default_value_t = 1)]
-    epochs: usize,
+    pub(crate) epochs: usize,
     /// A preset to start from (classification, compression, generation).
     #[arg(long)]
-    preset: Option<String>,
+    pub(crate) preset: Option<String>,
     /// The shipped data file.
     #[arg(long, default_value = "www/data/mnist-10k.bin.gz")]
-    data: PathBuf,
+    pub(crate) data: PathBuf,
     /// IDX files instead of the shipped data: train images, train labels, test images,
     /// test labels.
     #[arg(long, num_args = 4, value_names = ["TRAIN_IMAGES", "TRAIN_LABELS", "TEST_IMAGES", "TEST_LABELS"])]
-    idx: Option<Vec<PathBuf>>,
+    pub(crate) idx: Option<Vec<PathBuf>>,
     /// Hyperparameters as `--name value` pairs: any field of the configuration
     /// (experiment, rule, inference, form, hidden, activation, output-energy, steps,
     /// inference-lr, inference-momentum, accumulate, optimizer, lr, weight-decay, batch,
@@ -33,7 +33,7 @@ pub struct Args {
         allow_hyphen_values = true,
         value_name = "--NAME VALUE"
     )]
-    settings: Vec<String>,
+    pub(crate) settings: Vec<String>,
 }
 
 /// `--name value` pairs from the trailing arguments.
