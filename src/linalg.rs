@@ -117,3 +117,89 @@ pub(crate) fn axpy<T: Real>(out: &mut DMatrix<T>, alpha: T, a: &DMatrix<T>, flop
     *flops += 2 * a.len() as u64;
     out.zip_apply(a, |o, x| *o += alpha * x);
 }
+
+/// `m`'s elements as f32, when `T` is f32: the hook for the f32-only fast paths
+/// (the f64 golden path keeps the generic code).
+pub(crate) fn as_f32<T: Real>(m: &DMatrix<T>) -> Option<&[f32]> {
+    (m as &dyn std::any::Any)
+        .downcast_ref::<DMatrix<f32>>()
+        .map(DMatrix::as_slice)
+}
+
+/// [`as_f32`], mutably.
+pub(crate) fn as_f32_mut<T: Real>(m: &mut DMatrix<T>) -> Option<&mut [f32]> {
+    (m as &mut dyn std::any::Any)
+        .downcast_mut::<DMatrix<f32>>()
+        .map(DMatrix::as_mut_slice)
+}
+
+/// `eʸ` for f32: Cephes' `expf` (Cody–Waite reduction, degree-7 polynomial), within two
+/// ulps. Branch-free, so loops over it vectorise (a libm call per element does not).
+/// NaN propagates; below −87 it returns e⁻⁸⁷ (≈ 1.6e−38) and from 88.4 on ∞.
+#[inline]
+pub(crate) fn exp_f32(y: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0; // 1.5·2²³: adding it rounds to an integer
+    let y = y.clamp(-87.0, 89.0);
+    let shifted = y * std::f32::consts::LOG2_E + MAGIC;
+    let k = shifted - MAGIC;
+    let r = y - k * 0.693_359_4 - k * -2.121_944_4e-4;
+    let p = ((((1.987_569_1e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
+        + 1.666_666_5e-1)
+        * r
+        + 0.5;
+    let e = (p * r * r + r) + 1.0;
+    let k = (shifted.to_bits() as i32).wrapping_sub(MAGIC.to_bits() as i32);
+    e * f32::from_bits(((k + 127) as u32) << 23)
+}
+
+/// tanh of an f32: Cephes' `tanhf` (an odd polynomial below 0.625, `1 − 2/(e^{2|x|} + 1)`
+/// above), within one ulp of the exact value (glibc's `tanhf`: two). Both branches are
+/// evaluated, so loops vectorise.
+#[inline]
+pub(crate) fn tanh_f32(x: f32) -> f32 {
+    let a = x.abs();
+    let z = x * x;
+    let poly = (((-5.704_988_7e-3 * z + 2.063_909e-2) * z - 5.373_971_6e-2) * z + 1.333_144_2e-1)
+        * z
+        - 3.333_328e-1;
+    let small = (poly * z * x + x).copysign(x);
+    let large = (1.0 - 2.0 / (exp_f32(2.0 * a) + 1.0)).copysign(x);
+    if a < 0.625 {
+        small
+    } else {
+        large
+    }
+}
+
+/// The logistic σ(x) = 1/(1 + e⁻ˣ) of an f32, with [`exp_f32`].
+#[inline]
+pub(crate) fn sigmoid_f32(x: f32) -> f32 {
+    1.0 / (1.0 + exp_f32(-x))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sigmoid_f32, tanh_f32};
+
+    /// The distance in units in the last place between two finite f32s of one sign.
+    fn ulps(a: f32, b: f32) -> u32 {
+        a.to_bits().abs_diff(b.to_bits())
+    }
+
+    #[test]
+    fn fast_tanh_and_sigmoid_are_within_two_ulps() {
+        let mut x = 1e-30f32;
+        while x < 40.0 {
+            for x in [x, -x] {
+                let tanh = f64::from(x).tanh() as f32;
+                let sigmoid = (1.0 / (1.0 + (-f64::from(x)).exp())) as f32;
+                assert!(ulps(tanh_f32(x), tanh) <= 1, "tanh({x})");
+                assert!(ulps(sigmoid_f32(x), sigmoid) <= 2, "σ({x})");
+            }
+            x = f32::from_bits(x.to_bits() + 101);
+        }
+        assert!(tanh_f32(f32::NAN).is_nan() && sigmoid_f32(f32::NAN).is_nan());
+        assert_eq!(tanh_f32(f32::INFINITY), 1.0);
+        assert_eq!(sigmoid_f32(f32::NEG_INFINITY), 0.0);
+    }
+}
