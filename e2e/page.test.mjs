@@ -113,6 +113,7 @@ test('embed mode is compact and hides the chosen controls', async () => {
   assert.equal(await page.getByTestId('lr').isVisible(), false);
   assert.equal(await page.getByTestId('rule').isVisible(), true);
   await trainPast(page, 3);
+  await until(async () => (await metric(page, 'accuracy')) >= 0, 10_000, 'the evaluation after pause');
   await page.screenshot({ path: `${SCREENSHOTS}embed.png` });
   assertClean(assert, problems);
   await page.close();

@@ -20,7 +20,7 @@ let running = false;
 let chunk = 1;
 let lastVisuals = 0;
 let trainMs = 0; // training time since the last evaluation
-let stepMs = 0; // time per minibatch, latest chunk
+let stepMs = 0; // time per minibatch, the least seen since the build (no warm-up)
 let evalMs = null; // how long the last evaluation took
 let busy = false;
 let scheduled = false;
@@ -67,7 +67,7 @@ function trainAll(n) {
   const records = labs.map((lab) => lab.train(n));
   const elapsed = performance.now() - t0;
   trainMs += elapsed;
-  stepMs = elapsed / n;
+  stepMs = stepMs ? Math.min(stepMs, elapsed / n) : elapsed / n;
   post({ type: 'records', records });
   return elapsed;
 }
