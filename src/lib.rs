@@ -15,9 +15,11 @@
 //! - [`data`]: the shipped MNIST split and the IDX loader.
 //! - [`metrics`]: PC-vs-BP gradient cosines.
 //! - [`inspect`]: views for the page: predictions, receptive fields, save and load.
+//! - [`bench`]: fixed workloads that measure the engine's speed (timed by the caller).
 //! - [`train`]: epochs of minibatches for the classify, compress and generate experiments.
 
 pub mod activation;
+pub mod bench;
 pub mod case;
 pub mod data;
 pub mod energy;

@@ -1,5 +1,6 @@
 //! Subcommands of the `pclab` binary, one module each.
 
+pub mod bench;
 pub mod grads;
 pub mod sweep;
 pub mod train;
@@ -16,6 +17,9 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Times fixed workloads (products, PC and BP training steps); one JSON object per
+    /// workload on stdout, a table on stderr.
+    Bench(bench::Args),
     /// Computes a reference case (golden JSON schema) in f64 and prints one JSON object
     /// with the field names of the case's `expected`.
     Grads(grads::Args),
@@ -30,6 +34,7 @@ enum Command {
 /// Runs the chosen subcommand; the error is printed by `main`.
 pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::Bench(args) => bench::run(&args),
         Command::Grads(args) => grads::run(&args),
         Command::Train(args) => train::run(&args),
         Command::SweepTradeoff(args) => sweep::run(&args),

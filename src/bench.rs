@@ -1,0 +1,89 @@
+//! Fixed workloads that measure the engine's speed, the same natively (`pclab bench`) and
+//! in the browser. Nothing here reads a clock: a [`Workload`] does one unit of work per
+//! [`Workload::run`] and returns its FLOPs; the caller times the calls (`Instant`,
+//! `performance.now()`).
+//!
+//! The training workloads run on a synthetic MNIST-shaped data set (deterministic noise
+//! images), so they need no download; their cost does not depend on the pixel values.
+
+use crate::data::{Dataset, Split};
+use crate::error::{PcError, Result};
+use crate::linalg::mul;
+use crate::train::{Config, Trainer, F};
+use nalgebra::DMatrix;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// One unit of work, repeated and timed by the caller.
+pub struct Workload {
+    /// A stable name, e.g. `pc_classification_step`.
+    pub name: &'static str,
+    /// Samples processed per run (the batch; the rows of a product's left operand).
+    pub samples: usize,
+    work: Box<dyn FnMut() -> Result<u64>>,
+}
+
+impl Workload {
+    /// Does the work once and returns the FLOPs it counted.
+    pub fn run(&mut self) -> Result<u64> {
+        (self.work)()
+    }
+}
+
+/// `n` random 28×28 images with labels below 10, deterministic in `seed`.
+pub fn synthetic_dataset(n: usize, seed: u64) -> Result<Dataset> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let pixels = (0..n * 784).map(|_| rng.gen::<u8>()).collect();
+    let labels = (0..n).map(|_| rng.gen_range(0..10u8)).collect();
+    Dataset::new(28, 28, 10, pixels, labels).map_err(|e| PcError::Config(e.to_string()))
+}
+
+/// `out = a·b` with `a` `m × k` and `b` `k × n` (the rows of `a` count as samples).
+fn gemm(name: &'static str, m: usize, k: usize, n: usize) -> Workload {
+    let a = DMatrix::<F>::from_fn(m, k, |i, j| ((i * 7 + j * 3) % 11) as F - 5.0);
+    let b = DMatrix::<F>::from_fn(k, n, |i, j| ((i * 5 + j) % 13) as F - 6.0);
+    let mut out = DMatrix::<F>::zeros(m, n);
+    Workload {
+        name,
+        samples: m,
+        work: Box::new(move || {
+            let mut flops = 0;
+            mul(&mut out, &a, &b, 0.0, &mut flops);
+            Ok(flops)
+        }),
+    }
+}
+
+/// One training step (one minibatch) of the preset with `settings` applied.
+fn training_step(name: &'static str, preset: &str, settings: &[(&str, &str)]) -> Result<Workload> {
+    let config = Config::preset(preset)?.with_settings(settings.iter().copied())?;
+    let batch = config.batch;
+    let data = Split {
+        train: synthetic_dataset(1024, 1)?,
+        test: synthetic_dataset(256, 2)?,
+    };
+    let mut trainer = Trainer::new(config, data)?;
+    Ok(Workload {
+        name,
+        samples: batch,
+        work: Box::new(move || Ok(trainer.step()?.flops_step)),
+    })
+}
+
+/// The benchmark suite: two products, then PC and BP training steps for classification
+/// (the tutorial preset, 784-128-128-128-10, T = 8, batch 128) and compression (PC decoder
+/// 64-384-784, T = 35, batch 250; BP autoencoder 784-384-64-384-784).
+pub fn workloads() -> Result<Vec<Workload>> {
+    Ok(vec![
+        gemm("gemm_128x784x256", 128, 784, 256),
+        gemm("gemm_256x256x256", 256, 256, 256),
+        training_step("pc_classification_step", "classification", &[])?,
+        training_step(
+            "bp_classification_step",
+            "classification",
+            &[("rule", "bp")],
+        )?,
+        training_step("pc_compression_step", "compression", &[])?,
+        training_step("bp_autoencoder_step", "compression", &[("rule", "bp")])?,
+    ])
+}
