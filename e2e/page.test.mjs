@@ -243,3 +243,17 @@ test('compare trains PC and BP side by side, both on one chart', async () => {
   assertClean(assert, problems);
   await page.close();
 });
+
+test('your own IDX files (gzip) replace the data and train', async () => {
+  const dir = '/usr/share/datasets/fashion-mnist/';
+  const { page, problems } = await open();
+  // Labels first: the page tells the files apart by their magic numbers, not order.
+  await page.getByTestId('data-files').setInputFiles([`${dir}t10k-labels-idx1-ubyte.gz`, `${dir}t10k-images-idx3-ubyte.gz`]);
+  await page.getByTestId('data-status').filter({ hasText: 'your IDX files' }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.getByTestId('error').isVisible(), false, await page.getByTestId('error').textContent());
+  await trainPast(page, 10);
+  await until(async () => (await metric(page, 'accuracy')) >= 0, 10_000, 'an evaluation on the new data');
+  await page.locator('#panel-classification').screenshot({ path: `${SCREENSHOTS}own-data.png` });
+  assertClean(assert, problems);
+  await page.close();
+});
