@@ -133,6 +133,14 @@ pub(crate) fn as_f32_mut<T: Real>(m: &mut DMatrix<T>) -> Option<&mut [f32]> {
         .map(DMatrix::as_mut_slice)
 }
 
+/// Whether every element is finite. Checks blocks of 64 without an early exit inside a
+/// block, so the check vectorises (a plain `all` stops to branch on every element).
+pub(crate) fn all_finite<T: Real>(values: &[T]) -> bool {
+    values
+        .chunks(64)
+        .all(|c| c.iter().fold(true, |ok, x| ok & x.is_finite()))
+}
+
 /// `eʸ` for f32: Cephes' `expf` (Cody–Waite reduction, degree-7 polynomial), within two
 /// ulps. Branch-free, so loops over it vectorise (a libm call per element does not).
 /// NaN propagates; below −87 it returns e⁻⁸⁷ (≈ 1.6e−38) and from 88.4 on ∞.

@@ -13,7 +13,8 @@ use crate::energy::{LayerEnergy, Reduction};
 use crate::error::{PcError, Result};
 use crate::learning::BlockGradient;
 use crate::linalg::{
-    column_sums, ensure_shape, hadamard, mul, mul_transposed, real, transposed_mul, Real,
+    all_finite, column_sums, ensure_shape, hadamard, mul, mul_transposed, real, transposed_mul,
+    Real,
 };
 use nalgebra::{DMatrix, DVector};
 use rand::{Rng, SeedableRng};
@@ -269,7 +270,7 @@ impl<T: Real> Network<T> {
                     self.blocks[i - 1].weight.nrows()
                 )));
             }
-            if !b.weight.iter().chain(b.bias.iter()).all(|x| x.is_finite()) {
+            if !(all_finite(b.weight.as_slice()) && all_finite(b.bias.as_slice())) {
                 return Err(PcError::NonFinite(format!(
                     "block {l} has a non-finite parameter"
                 )));
@@ -349,7 +350,7 @@ impl<T: Real> Network<T> {
                 m.ncols()
             )));
         }
-        if !m.iter().all(|x| x.is_finite()) {
+        if !all_finite(m.as_slice()) {
             return Err(PcError::NonFinite(format!(
                 "{what} contains NaN or infinity"
             )));

@@ -4,7 +4,7 @@
 use crate::error::{PcError, Result};
 use crate::flops::Flops;
 use crate::learning::Gradients;
-use crate::linalg::{real, Real};
+use crate::linalg::{all_finite, real, Real};
 use crate::network::Network;
 use serde::{Deserialize, Serialize};
 
@@ -127,7 +127,7 @@ impl<T: Real> Optimizer<T> {
         if grads
             .blocks
             .iter()
-            .any(|g| !g.weight.iter().chain(g.bias.iter()).all(|x| x.is_finite()))
+            .any(|g| !(all_finite(g.weight.as_slice()) && all_finite(g.bias.as_slice())))
         {
             return Err(PcError::NonFinite("a gradient is NaN or infinite".into()));
         }
