@@ -417,6 +417,40 @@ pub fn permutation(n: usize, seed: u64) -> Vec<usize> {
     order
 }
 
+/// Data augmentation: every image (a row of `images`, `rows × cols` pixels row-major)
+/// translated by a seeded random offset `(dy, dx) ∈ [−max_shift, max_shift]²`, with
+/// `background` filling the pixels shifted in: `out(r, c) = in(r − dy, c − dx)`.
+pub fn shift_images<T: RealField + Copy>(
+    images: &DMatrix<T>,
+    rows: usize,
+    cols: usize,
+    max_shift: usize,
+    seed: u64,
+    background: T,
+) -> DMatrix<T> {
+    let mut rng = SplitMix64(seed);
+    let span = 2 * max_shift as u64 + 1;
+    let mut out = DMatrix::from_element(images.nrows(), images.ncols(), background);
+    for i in 0..images.nrows() {
+        let dy = rng.below(span) as isize - max_shift as isize;
+        let dx = rng.below(span) as isize - max_shift as isize;
+        for r in 0..rows as isize {
+            let (from_r, to_r) = (r - dy, r);
+            if from_r < 0 || from_r >= rows as isize {
+                continue;
+            }
+            for c in 0..cols as isize {
+                let from_c = c - dx;
+                if from_c >= 0 && from_c < cols as isize {
+                    let src = from_r as usize * cols + from_c as usize;
+                    out[(i, to_r as usize * cols + c as usize)] = images[(i, src)];
+                }
+            }
+        }
+    }
+    out
+}
+
 struct SplitMix64(u64);
 
 impl SplitMix64 {

@@ -15,7 +15,7 @@
 //! It does no timing: the caller (CLI or page) measures wall time.
 
 use crate::activation::Activation;
-use crate::data::{permutation, PixelScale, Split};
+use crate::data::{permutation, shift_images, PixelScale, Split};
 use crate::energy::{LayerEnergy, Reduction};
 use crate::error::{PcError, Result};
 use crate::flops::Flops;
@@ -118,6 +118,8 @@ pub struct Config {
     pub weight_decay: f64,
     pub batch: usize,
     pub seed: u64,
+    /// Data augmentation: training images shift by up to this many pixels (0: off).
+    pub augment: usize,
     /// Size of the inferred latent (compress, tradeoff).
     pub latent: usize,
     /// λ, the weight of the cross-entropy against the reconstruction (tradeoff).
@@ -144,6 +146,7 @@ impl Default for Config {
             weight_decay: 0.0,
             batch: 128,
             seed: 1,
+            augment: 0,
             latent: 64,
             lambda: 0.5,
         }
@@ -218,6 +221,12 @@ impl Config {
         }
         if self.batch == 0 || self.batch > MAX_BATCH {
             return bad(format!("batch must be 1..={MAX_BATCH}, got {}", self.batch));
+        }
+        if self.augment > 4 {
+            return bad(format!(
+                "augment shifts at most 4 pixels, got {}",
+                self.augment
+            ));
         }
         if self.latent == 0 || self.latent > MAX_UNITS {
             return bad(format!(
@@ -564,6 +573,29 @@ impl Trainer {
         batch
     }
 
+    /// The batch's images randomly shifted (seeded by the run's seed and step), if the
+    /// configuration asks for augmentation; the background is the darkest pixel value.
+    fn augment(&self, x: DMatrix<F>) -> DMatrix<F> {
+        if self.config.augment == 0 {
+            return x;
+        }
+        let train = &self.data.train;
+        let background = x.min().min(0.0);
+        let seed = self
+            .config
+            .seed
+            .wrapping_mul(0x9e37_79b9)
+            .wrapping_add(self.step);
+        shift_images(
+            &x,
+            train.rows(),
+            train.cols(),
+            self.config.augment,
+            seed,
+            background,
+        )
+    }
+
     /// One minibatch of learning. A non-finite energy or weight stops with an error and
     /// leaves the last finite weights in place.
     pub fn step(&mut self) -> Result<&StepRecord> {
@@ -572,6 +604,7 @@ impl Trainer {
             .data
             .train
             .batch::<F>(&indices, self.config.pixel_scale());
+        let x = self.augment(x);
         let before = (
             self.net.clone(),
             self.optimizer.clone(),

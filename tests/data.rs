@@ -449,3 +449,29 @@ fn no_prefix_or_byte_change_of_a_valid_file_panics() {
         );
     }
 }
+
+#[test]
+fn shifted_images_move_without_losing_ink() {
+    use pclab::data::{shift_images, PixelScale};
+    let split = pclab::data::load_shipped_file(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("www/data/mnist-10k.bin.gz"),
+    )
+    .unwrap();
+    let indices: Vec<usize> = (0..64).collect();
+    let x = split.train.images::<f64>(&indices, PixelScale::Unit);
+    assert_eq!(
+        shift_images(&x, 28, 28, 0, 7, 0.0),
+        x,
+        "no shift is the identity"
+    );
+    let shifted = shift_images(&x, 28, 28, 2, 7, 0.0);
+    assert_eq!(shifted, shift_images(&x, 28, 28, 2, 7, 0.0), "seeded");
+    assert_ne!(shifted, x);
+    // MNIST digits sit in a 20×20 box inside a 4-pixel border: a 2-pixel shift loses no ink.
+    for i in 0..64 {
+        assert!(
+            (shifted.row(i).sum() - x.row(i).sum()).abs() < 1e-9,
+            "image {i}"
+        );
+    }
+}
