@@ -87,3 +87,40 @@ pub fn workloads() -> Result<Vec<Workload>> {
         training_step("bp_autoencoder_step", "compression", &[("rule", "bp")])?,
     ])
 }
+
+/// What a workload measured: throughput from the median run time, which a busy machine
+/// disturbs less than the mean.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Measurement {
+    pub name: &'static str,
+    pub runs: usize,
+    pub samples_per_s: f64,
+    pub gflops_per_s: f64,
+    pub flops_per_sample: f64,
+}
+
+/// Runs `workload` once to warm up, then repeatedly (at least 3 times) for about
+/// `seconds` by `clock` (seconds, any origin).
+pub fn measure(
+    workload: &mut Workload,
+    seconds: f64,
+    mut clock: impl FnMut() -> f64,
+) -> Result<Measurement> {
+    let flops = workload.run()?;
+    let mut times = Vec::new();
+    let start = clock();
+    while times.len() < 3 || clock() - start < seconds {
+        let t = clock();
+        workload.run()?;
+        times.push((clock() - t).max(1e-9));
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    Ok(Measurement {
+        name: workload.name,
+        runs: times.len(),
+        samples_per_s: workload.samples as f64 / median,
+        gflops_per_s: flops as f64 / median / 1e9,
+        flops_per_sample: flops as f64 / workload.samples as f64,
+    })
+}

@@ -20,13 +20,6 @@ pub fn probabilities(scores: &DMatrix<F>) -> DMatrix<F> {
     p
 }
 
-/// Test images spread evenly over the (class-ordered) test set.
-pub fn sample_indices(trainer: &Trainer, n: usize) -> Vec<usize> {
-    let len = trainer.data().test.len();
-    let n = n.min(len);
-    (0..n).map(|i| i * len / n.max(1)).collect()
-}
-
 /// Pixels in [0, 1] (`n × pixels`) converted to the scale the network sees.
 fn to_network_scale(trainer: &Trainer, unit: &DMatrix<F>) -> DMatrix<F> {
     match trainer.config().pixel_scale() {

@@ -947,10 +947,26 @@ impl Trainer {
     /// Accuracy and confusion matrix (classify, generate, tradeoff) and reconstruction MSE
     /// (compress, tradeoff) on the whole test set, in batches.
     pub fn evaluate(&self) -> Result<Evaluation> {
+        self.evaluate_on(&(0..self.data.test.len()).collect::<Vec<_>>())
+    }
+
+    /// [`evaluate`](Self::evaluate) on `n` test images spread evenly over the test set
+    /// (a quick estimate while training, e.g. on the page).
+    pub fn evaluate_sample(&self, n: usize) -> Result<Evaluation> {
+        self.evaluate_on(&self.test_sample(n))
+    }
+
+    /// `n` test indices spread evenly over the (class-ordered) test set.
+    pub fn test_sample(&self, n: usize) -> Vec<usize> {
+        let len = self.data.test.len();
+        let n = n.clamp(1, len.max(1));
+        (0..n).map(|i| i * len / n).collect()
+    }
+
+    fn evaluate_on(&self, indices: &[usize]) -> Result<Evaluation> {
         let test = &self.data.test;
         let scale = self.config.pixel_scale();
-        let chunks: Vec<Vec<usize>> = (0..test.len())
-            .collect::<Vec<_>>()
+        let chunks: Vec<Vec<usize>> = indices
             .chunks(self.config.batch.max(250))
             .map(<[usize]>::to_vec)
             .collect();
@@ -974,9 +990,9 @@ impl Trainer {
         }
         let correct: u32 = (0..classes).map(|c| confusion[c][c]).sum();
         Ok(Evaluation {
-            accuracy: classified.then(|| f64::from(correct) / test.len() as f64),
+            accuracy: classified.then(|| f64::from(correct) / indices.len() as f64),
             confusion: classified.then_some(confusion),
-            mse: decoded.then(|| sse / (test.len() * test.pixels_per_image()) as f64),
+            mse: decoded.then(|| sse / (indices.len() * test.pixels_per_image()) as f64),
         })
     }
 }
@@ -1073,13 +1089,15 @@ pub struct TradeoffPoint {
 }
 
 /// Trains the tradeoff experiment of `config` (its rule, PC or BP through inference) for
-/// `epochs` epochs at every λ in `lambdas`, each from the same initialisation, and measures
-/// accuracy, reconstruction MSE and the test-time energy trace.
+/// `steps` minibatches at every λ in `lambdas`, each from the same initialisation, and
+/// measures accuracy, reconstruction MSE (on `test_samples` test images spread over the
+/// test set, or all of them) and the test-time energy trace.
 pub fn sweep_tradeoff(
     config: &Config,
     data: &Split,
     lambdas: &[f64],
-    epochs: usize,
+    steps: usize,
+    test_samples: Option<usize>,
 ) -> Result<Vec<TradeoffPoint>> {
     lambdas
         .iter()
@@ -1090,10 +1108,13 @@ pub fn sweep_tradeoff(
                 ..config.clone()
             };
             let mut trainer = Trainer::new(config, data.clone())?;
-            for _ in 0..epochs * trainer.steps_per_epoch() {
+            for _ in 0..steps {
                 trainer.step()?;
             }
-            let eval = trainer.evaluate()?;
+            let eval = match test_samples {
+                Some(n) => trainer.evaluate_sample(n)?,
+                None => trainer.evaluate()?,
+            };
             let test = &trainer.data().test;
             let first: Vec<usize> = (0..test.len().min(trainer.config().batch)).collect();
             let images = test.images::<F>(&first, trainer.config().pixel_scale());

@@ -10,6 +10,7 @@ use crate::train::{Config, Trainer, F};
 use nalgebra::DMatrix;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// Installs the panic hook once, when the module is instantiated, so that a panic
 /// (a bug) shows its message in the console rather than "unreachable executed".
@@ -72,8 +73,17 @@ fn shipped(data: &[u8]) -> Result<Split, JsError> {
     shipped_split(data).map_err(|e| error(format!("the data file: {e}")))
 }
 
+/// Milliseconds from `performance.now()` (a worker has it too), else `Date.now()`.
 fn now_ms() -> f64 {
-    js_sys::Date::now()
+    let global = js_sys::global();
+    js_sys::Reflect::get(&global, &"performance".into())
+        .ok()
+        .and_then(|perf| {
+            let now = js_sys::Reflect::get(&perf, &"now".into()).ok()?;
+            now.dyn_into::<js_sys::Function>().ok()?.call0(&perf).ok()
+        })
+        .and_then(|t| t.as_f64())
+        .unwrap_or_else(js_sys::Date::now)
 }
 
 #[derive(Serialize)]
@@ -149,9 +159,46 @@ impl Lab {
         })
     }
 
-    /// Test accuracy and confusion matrix, or reconstruction MSE.
-    pub fn evaluate(&self) -> Result<JsValue, JsError> {
-        to_js(&self.trainer.evaluate().map_err(error)?)
+    /// Test accuracy and confusion matrix, or reconstruction MSE: on the whole test set,
+    /// or on `samples` test images spread over it (a quick estimate while training).
+    pub fn evaluate(&self, samples: Option<usize>) -> Result<JsValue, JsError> {
+        let eval = match samples {
+            Some(n) => self.trainer.evaluate_sample(n),
+            None => self.trainer.evaluate(),
+        };
+        to_js(&eval.map_err(error)?)
+    }
+
+    /// The trade-off sweep: for every λ, a fresh run of this configuration trained for
+    /// `steps` minibatches, tested on `test_samples` images.
+    #[wasm_bindgen(js_name = sweepTradeoff)]
+    pub fn sweep_tradeoff(
+        &self,
+        lambdas: Vec<f64>,
+        steps: usize,
+        test_samples: usize,
+    ) -> Result<JsValue, JsError> {
+        let points = crate::train::sweep_tradeoff(
+            self.trainer.config(),
+            self.trainer.data(),
+            &lambdas,
+            steps,
+            Some(test_samples),
+        )
+        .map_err(error)?;
+        to_js(&points)
+    }
+
+    /// The fixed benchmark workloads, each timed for about `seconds`.
+    pub fn bench(seconds: f64) -> Result<JsValue, JsError> {
+        let measurements = crate::bench::workloads()
+            .and_then(|ws| {
+                ws.into_iter()
+                    .map(|mut w| crate::bench::measure(&mut w, seconds, || now_ms() / 1000.0))
+                    .collect::<crate::Result<Vec<_>>>()
+            })
+            .map_err(error)?;
+        to_js(&measurements)
     }
 
     /// The energy at every inference step of the latest batch: total and per layer.
@@ -166,7 +213,7 @@ impl Lab {
 
     /// `n` test images then their `n` reconstructions, 784 pixels each, in [0, 1].
     pub fn reconstructions(&self, n: usize) -> Result<Vec<f32>, JsError> {
-        let idx = inspect::sample_indices(&self.trainer, n);
+        let idx = self.trainer.test_sample(n);
         let x = self
             .trainer
             .data()
@@ -178,7 +225,7 @@ impl Lab {
 
     /// `n` test images (pixels in [0, 1]) with their labels and predicted probabilities.
     pub fn predictions(&self, n: usize) -> Result<JsValue, JsError> {
-        let idx = inspect::sample_indices(&self.trainer, n);
+        let idx = self.trainer.test_sample(n);
         let x = self
             .trainer
             .data()

@@ -46,7 +46,9 @@ fn a_lab_trains_evaluates_and_reports() {
         9,
         "T = 8 steps give 9 states"
     );
-    let accuracy = get(&lab.evaluate().unwrap(), "accuracy").as_f64().unwrap();
+    let accuracy = get(&lab.evaluate(None).unwrap(), "accuracy")
+        .as_f64()
+        .unwrap();
     assert!((0.0..=1.0).contains(&accuracy));
     let drawn = vec![0.0f32; 784];
     let classified = lab.classify(&drawn).unwrap();
@@ -84,7 +86,7 @@ fn a_diverging_learning_rate_stops_with_a_message_and_keeps_the_weights() {
     assert!(message(err).contains("diverged"));
     let restored = Lab::load(&lab.save(), DATA).unwrap();
     assert!(
-        restored.evaluate().is_ok(),
+        restored.evaluate(None).is_ok(),
         "the kept weights are finite and load"
     );
     assert_ne!(before.len(), 0);
@@ -95,7 +97,27 @@ fn a_saved_model_loads_with_the_same_predictions() {
     let mut lab = Lab::new(small_config(), DATA).unwrap();
     lab.train(5).unwrap();
     let restored = Lab::load(&lab.save(), DATA).unwrap();
-    let a = get(&lab.evaluate().unwrap(), "accuracy").as_f64();
-    let b = get(&restored.evaluate().unwrap(), "accuracy").as_f64();
+    let a = get(&lab.evaluate(None).unwrap(), "accuracy").as_f64();
+    let b = get(&restored.evaluate(None).unwrap(), "accuracy").as_f64();
     assert_eq!(a, b);
+}
+
+#[wasm_bindgen_test]
+fn the_tradeoff_sweep_and_the_benchmark_run_in_the_browser() {
+    let config = preset_config("tradeoff").unwrap();
+    set(&config, "hidden", js_sys::Array::of1(&16.into()));
+    set(&config, "latent", 8);
+    set(&config, "steps", 3);
+    let lab = Lab::new(config, DATA).unwrap();
+    let lambdas = vec![0.0, 1.0];
+    let points = js_sys::Array::from(&lab.sweep_tradeoff(lambdas, 2, 50).unwrap());
+    assert_eq!(points.length(), 2);
+    for p in points.iter() {
+        assert!(get(&p, "mse").as_f64().unwrap().is_finite());
+    }
+    let rows = js_sys::Array::from(&Lab::bench(0.0).unwrap());
+    assert!(rows.length() >= 6);
+    for r in rows.iter() {
+        assert!(get(&r, "gflops_per_s").as_f64().unwrap() > 0.0);
+    }
 }

@@ -38,7 +38,7 @@ const ctx = {
   worker: null,
   names: () => runNames(ctx.state),
   /** Whether this engine build's Lab has `method` (some views need newer engines). */
-  engineHas: (method) => typeof Lab.prototype[method] === 'function',
+  engineHas: (method) => typeof Lab.prototype[method] === 'function' || typeof Lab[method] === 'function',
   send(msg, transfer = []) {
     ctx.worker.postMessage(msg, transfer);
   },
@@ -100,6 +100,11 @@ function onWorkerMessage({ data }) {
       ctx.history.reset(runConfigs(ctx.state).length);
       setButtons(true);
       setStatus('ready');
+      // ?bench=1: time the fixed workloads in the worker once the engine is ready.
+      if (ctx.view.bench && !ctx.benchStarted) {
+        ctx.benchStarted = true;
+        ctx.send({ type: 'bench' });
+      }
       break;
     case 'running':
       ctx.running = data.running;

@@ -48,7 +48,7 @@ export const PRESETS = {
 export const isActive = (s, config) => Boolean(s.page) || s.name in config;
 
 /** URL parameters that are not settings. */
-const PAGE_KEYS = new Set(['preset', 'embed', 'hide']);
+const PAGE_KEYS = new Set(['preset', 'embed', 'hide', 'bench']);
 
 /** Parses one URL value for setting `s`; returns { value } or { error }. */
 export function parseValue(s, raw) {
@@ -89,7 +89,7 @@ export function formatValue(s, value) {
 /**
  * Reads the page state from a query string.
  * `engine` is { defaultConfig, presetConfig } from the wasm module.
- * Returns { state: { config, page }, view: { embed, hide, preset }, errors: [..] }.
+ * Returns { state: { config, page }, view: { embed, hide, preset, bench }, errors: [..] }.
  */
 export function readState(search, engine) {
   const params = new URLSearchParams(search);
@@ -121,7 +121,8 @@ export function readState(search, engine) {
   }
   const hide = (params.get('hide') ?? '').split(',').map((h) => BY_KEY.get(h.trim())?.name ?? h.trim()).filter(Boolean);
   const embed = ['1', 'true'].includes(params.get('embed') ?? '');
-  return { state: { config, page }, view: { embed, hide, preset }, errors };
+  const bench = ['1', 'true'].includes(params.get('bench') ?? '');
+  return { state: { config, page }, view: { embed, hide, preset, bench }, errors };
 }
 
 /** The engine config of a preset; a preset the engine lacks falls back to `fallback`. */
@@ -142,6 +143,7 @@ export function writeState({ config, page }, view) {
   }
   if (view.embed) params.set('embed', '1');
   if (view.hide.length) params.set('hide', view.hide.join(','));
+  if (view.bench) params.set('bench', '1');
   return `?${params}`;
 }
 

@@ -11,6 +11,9 @@ const EVAL_ON_DEMAND_MS = 1000; // pause and step evaluate only when cheaper tha
 const N_RECON = 10;
 const N_PREDICTIONS = 12;
 const N_FIELDS = 40;
+// Experiments that infer a latent to test are evaluated on this many test images spread
+// over the test set (an estimate, refreshed often); classify uses the whole test set.
+const EVAL_SAMPLES = 500;
 
 let shipped = null; // the shipped MNIST bytes
 let custom = null; // { images, labels } IDX bytes the user brought
@@ -98,7 +101,7 @@ const attempt = (fn) => {
 
 function visualsOf(lab, config, evaluate) {
   return {
-    evaluation: evaluate ? lab.evaluate() : null,
+    evaluation: evaluate ? lab.evaluate(config.experiment === 'classify' ? undefined : EVAL_SAMPLES) : null,
     trace: attempt(() => lab.energyTrace()),
     recon: config.experiment === 'classify' ? null : attempt(() => lab.reconstructions(N_RECON)),
     predictions: config.experiment === 'compress' ? null : attempt(() => lab.predictions(N_PREDICTIONS)),
@@ -191,8 +194,8 @@ const handlers = {
     post({ type: 'generated', label, images }, [images.buffer]);
   },
   gradients: (msg) => post({ type: 'gradients', result: gradientSweep(msg) }),
-  sweep: ({ lambdas, steps }) => post({ type: 'tradeoff', points: call('sweepTradeoff', lambdas, steps) }),
-  bench: () => post({ type: 'bench', rows: call('bench') }),
+  sweep: ({ lambdas, steps }) => post({ type: 'tradeoff', points: call('sweepTradeoff', lambdas, steps, EVAL_SAMPLES) }),
+  bench: () => post({ type: 'bench', rows: Lab.bench(1.0) }),
   save: () => post({ type: 'saved', json: call('save') }),
   load({ json }) {
     setRunning(false);

@@ -27,8 +27,9 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
         .lambdas
         .clone()
         .unwrap_or_else(|| (0..=10).map(|i| f64::from(i) / 10.0).collect());
+    let steps = common.epochs * data.train.len().div_ceil(config.batch);
     let points =
-        sweep_tradeoff(&config, &data, &lambdas, common.epochs).map_err(|e| e.to_string())?;
+        sweep_tradeoff(&config, &data, &lambdas, steps, None).map_err(|e| e.to_string())?;
     let rule = serde_json::to_value(config.rule).map_err(|e| e.to_string())?;
     eprintln!("rule {rule}, {} epoch(s)", common.epochs);
     eprintln!(

@@ -28,6 +28,7 @@ export function mount(ctx) {
     slot.show(`${names.join('|')}|${judged.key}`, names.map((n, i) => ({ label: n, color: RUN_COLORS[i], points: true })), { x: 'cumulative FLOPs', y: judged.label })
       .setData(align(runs.map((r) => [r.evalFlops, r[judged.key]])));
   });
-  ctx.on('bench', ({ rows }) => bench.replaceChildren(el('table', { class: 'numbers' },
-    row(['kernel', 'samples/s', 'GFLOP/s'], 'th'), rows.map((r) => row([r.name, fmt(r.samples_per_s), fmt(r.gflops)])))));
+  ctx.on('bench', ({ rows }) => bench.replaceChildren(el('table', { class: 'numbers', 'data-testid': 'bench-table' },
+    row(['workload', 'samples/s', 'GFLOP/s'], 'th'),
+    rows.map((r) => row([r.name, fmt(r.samples_per_s), r.gflops_per_s.toFixed(1)])))));
 }

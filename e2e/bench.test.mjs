@@ -1,0 +1,41 @@
+// ?bench=1 times the engine's fixed workloads in the worker and shows samples/s and
+// GFLOP/s; the trade-off panel sweeps λ. Both print what they measured, for the README.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, openPage, ready, assertClean, SCREENSHOTS } from './browser.mjs';
+
+let env;
+before(async () => { env = await launch(); });
+after(async () => { await env?.close(); });
+
+test('?bench=1 measures every workload in the worker', async () => {
+  const { page, problems } = await openPage(env.browser, `${env.url}?bench=1`);
+  await ready(page);
+  const table = page.getByTestId('bench-table');
+  await table.waitFor({ timeout: 120_000 });
+  const rows = await table.locator('tr').allTextContents();
+  const cells = await table.locator('tr').evaluateAll((trs) =>
+    trs.slice(1).map((tr) => [...tr.children].map((td) => td.textContent)));
+  console.log(`bench in Chromium:\n${rows.join('\n')}`);
+  assert.ok(cells.length >= 6, `${cells.length} workloads`);
+  for (const [name, , gflops] of cells) assert.ok(Number(gflops) > 0, `${name}: ${gflops} GFLOP/s`);
+  await page.locator('#panel-cost').screenshot({ path: `${SCREENSHOTS}panel-cost-bench.png` });
+  assertClean(assert, problems);
+  await page.close();
+});
+
+test('the trade-off panel sweeps λ and plots accuracy against MSE', async () => {
+  const { page, problems } = await openPage(env.browser, `${env.url}?preset=tradeoff`);
+  await ready(page);
+  await page.getByTestId('sweep-lambdas').fill('0,0.5,1');
+  await page.getByTestId('sweep-steps').fill('15');
+  await page.getByTestId('sweep').click();
+  const table = page.getByTestId('tradeoff-table');
+  await table.waitFor({ timeout: 120_000 });
+  const rows = await table.locator('tr').count();
+  assert.equal(rows, 4, 'a header and three λ rows');
+  await page.waitForTimeout(300);
+  await page.locator('#panel-tradeoff').screenshot({ path: `${SCREENSHOTS}panel-tradeoff-sweep.png` });
+  assertClean(assert, problems);
+  await page.close();
+});
