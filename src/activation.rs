@@ -48,9 +48,13 @@ impl Activation {
             "tanh" => Activation::Tanh,
             "sigmoid" => Activation::Sigmoid,
             "relu" => Activation::Relu,
-            "leaky_relu" | "leakyrelu" => Activation::LEAKY_RELU,
+            "leaky-relu" | "leaky_relu" | "leakyrelu" => Activation::LEAKY_RELU,
             "gelu" => Activation::Gelu,
-            other => return Err(PcError::Config(format!("unknown activation '{other}'"))),
+            other => {
+                return Err(PcError::Config(format!(
+                    "unknown activation '{other}' (known: identity, tanh, sigmoid, relu, leaky-relu, gelu)"
+                )))
+            }
         })
     }
 

@@ -156,6 +156,10 @@ fn settings_parse_with_clear_errors() {
         assert!(err.contains(expected), "{key}={value}: {err}");
     }
     assert!(Config::preset("nonsense").is_err());
+    // Every activation the page offers is known to the engine.
+    for name in ["tanh", "relu", "leaky-relu", "sigmoid", "gelu", "identity"] {
+        assert!(base.with_settings([("activation", name)]).is_ok(), "{name}");
+    }
 }
 
 /// A small tradeoff run: a few dozen steps on a subset, for both rules.

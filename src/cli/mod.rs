@@ -23,7 +23,7 @@ enum Command {
     /// Computes a reference case (golden JSON schema) in f64 and prints one JSON object
     /// with the field names of the case's `expected`.
     Grads(grads::Args),
-    /// Trains an experiment (classify, compress, generate) with PC or BP; one JSON
+    /// Trains an experiment (classify, compress, generate, tradeoff) with PC, BP or BP through inference; one JSON
     /// object per epoch on stdout.
     Train(train::Args),
     /// Trains the tradeoff experiment at every λ (PC or BP through inference) and prints

@@ -14,7 +14,7 @@ pub struct Args {
     /// Epochs to train.
     #[arg(long, default_value_t = 1)]
     pub(crate) epochs: usize,
-    /// A preset to start from (classification, compression, generation).
+    /// A preset to start from (classification, compression, generation, tradeoff).
     #[arg(long)]
     pub(crate) preset: Option<String>,
     /// The shipped data file.
@@ -27,7 +27,7 @@ pub struct Args {
     /// Hyperparameters as `--name value` pairs: any field of the configuration
     /// (experiment, rule, inference, form, hidden, activation, output-energy, steps,
     /// inference-lr, inference-momentum, accumulate, optimizer, lr, weight-decay, batch,
-    /// seed, latent).
+    /// seed, augment, latent, lambda).
     #[arg(
         trailing_var_arg = true,
         allow_hyphen_values = true,
