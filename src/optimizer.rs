@@ -64,6 +64,13 @@ pub struct Optimizer<T: Real> {
 }
 
 impl<T: Real> Optimizer<T> {
+    /// Multiplies the learning rate by `factor` (a schedule's decay), keeping the state.
+    pub fn scale_lr(&mut self, factor: f64) {
+        match &mut self.config {
+            OptimizerConfig::Sgd { lr, .. } | OptimizerConfig::Adam { lr, .. } => *lr *= factor,
+        }
+    }
+
     /// A fresh optimiser; checks that the hyperparameters are finite and sensible.
     pub fn new(config: OptimizerConfig) -> Result<Self> {
         let values: Vec<f64> = match config {

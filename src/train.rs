@@ -115,6 +115,8 @@ pub struct Config {
     pub accumulate: bool,
     pub optimizer: OptimizerKind,
     pub lr: f64,
+    /// The learning rate is multiplied by this at the end of every epoch (1: constant).
+    pub lr_decay: f64,
     pub weight_decay: f64,
     pub batch: usize,
     pub seed: u64,
@@ -143,6 +145,7 @@ impl Default for Config {
             accumulate: false,
             optimizer: OptimizerKind::Adam,
             lr: 1e-3,
+            lr_decay: 1.0,
             weight_decay: 0.0,
             batch: 128,
             seed: 1,
@@ -239,12 +242,16 @@ impl Config {
             ("inference_momentum", self.inference_momentum),
             ("lr", self.lr),
             ("weight_decay", self.weight_decay),
+            ("lr_decay", self.lr_decay),
         ] {
             if !x.is_finite() || x < 0.0 {
                 return bad(format!(
                     "{name} must be a finite non-negative number, got {x}"
                 ));
             }
+        }
+        if self.lr_decay > 1.0 {
+            return bad(format!("lr_decay must be at most 1, got {}", self.lr_decay));
         }
         if self.inference_momentum >= 1.0 {
             return bad(format!(
@@ -562,6 +569,7 @@ impl Trainer {
         if self.cursor >= self.order.len() {
             self.epoch += 1;
             self.cursor = 0;
+            self.optimizer.scale_lr(self.config.lr_decay);
             self.order = permutation(
                 self.data.train.len(),
                 self.config.seed.wrapping_add(self.epoch),

@@ -194,3 +194,38 @@ fn invalid_inputs_are_errors_not_panics() {
     let strict = Inference::Strict { eta: 0.1, steps: 0 };
     assert!(infer(&net, Clamp::both(&x, &y), &strict, None, flops).is_err());
 }
+
+/// With the input clamped, block 1's prediction `μ_1 = f(W_1 x + b_1)` cannot change
+/// during inference: one more step must cost less than recomputing that product.
+#[test]
+fn clamped_input_prediction_is_computed_once_per_batch() {
+    let (batch, n0) = (16, 200);
+    let net = Network::<f64>::new(
+        &[n0, 8, 6],
+        &[Activation::Tanh, Activation::Identity],
+        PredictionForm::Post,
+        Init::XavierUniform,
+        3,
+    )
+    .unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let (x, y) = (gaussian(&mut rng, batch, n0), gaussian(&mut rng, batch, 6));
+    let cost = |steps| {
+        let mut flops = Flops::default();
+        let method = Inference::Standard(Standard {
+            steps,
+            lr: 0.1,
+            momentum: 0.0,
+            accumulate_weight_grads: false,
+        });
+        infer(&net, Clamp::both(&x, &y), &method, None, &mut flops).unwrap();
+        flops.inference
+    };
+    let per_step = cost(3) - cost(2);
+    let block_1_product = 2 * batch as u64 * n0 as u64 * 8;
+    assert!(per_step > 0);
+    assert!(
+        per_step < block_1_product,
+        "a step costs {per_step} FLOPs, block 1's product alone {block_1_product}"
+    );
+}
