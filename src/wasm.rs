@@ -213,24 +213,14 @@ impl Lab {
 
     /// `n` test images then their `n` reconstructions, 784 pixels each, in [0, 1].
     pub fn reconstructions(&self, n: usize) -> Result<Vec<f32>, JsError> {
-        let idx = self.trainer.test_sample(n);
-        let x = self
-            .trainer
-            .data()
-            .test
-            .images::<F>(&idx, crate::data::PixelScale::Unit);
+        let (_, x) = self.test_images(n);
         let recon = self.trainer.reconstruct(&x).map_err(error)?;
         Ok(row_major(&x).into_iter().chain(row_major(&recon)).collect())
     }
 
     /// `n` test images (pixels in [0, 1]) with their labels and predicted probabilities.
     pub fn predictions(&self, n: usize) -> Result<JsValue, JsError> {
-        let idx = self.trainer.test_sample(n);
-        let x = self
-            .trainer
-            .data()
-            .test
-            .images::<F>(&idx, crate::data::PixelScale::Unit);
+        let (idx, x) = self.test_images(n);
         let classified = inspect::classify(&self.trainer, &x).map_err(error)?;
         let object = js_sys::Object::new();
         let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&object, &key.into(), value);
@@ -254,6 +244,13 @@ impl Lab {
             set(key, &value).map_err(|_| error("predictions"))?;
         }
         Ok(object.into())
+    }
+
+    /// `n` test images spread over the test set: their indices and pixels in [0, 1].
+    fn test_images(&self, n: usize) -> (Vec<usize>, DMatrix<F>) {
+        let idx = self.trainer.test_sample(n);
+        let x = (self.trainer.data().test).images::<F>(&idx, crate::data::PixelScale::Unit);
+        (idx, x)
     }
 
     /// Classifies one image of 784 pixels in [0, 1] (e.g. a drawn digit).
