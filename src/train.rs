@@ -167,7 +167,7 @@ const MAX_STEPS: usize = 1000;
 const MAX_BATCH: usize = 8192;
 
 impl Config {
-    /// A named preset: `classification`, `compression`, `generation`, `tradeoff`.
+    /// A named preset: `classification`, `tutorial`, `compression`, `generation`, `tradeoff`.
     pub fn preset(name: &str) -> Result<Self> {
         let base = Config::default();
         match name {
@@ -176,6 +176,24 @@ impl Config {
             "classification" => Ok(Config {
                 augment: 1,
                 lr_decay: 0.9,
+                ..base
+            }),
+            // The PC tutorial's own classification settings: leaky ReLU on every block
+            // (output too), squared-error output energy, T = 8 at rate 0.5 with momentum
+            // 0.8 on Σ‖ε‖², weight gradients summed over the inference states as its code
+            // does, Adam 2.715e-4 with L2 decay 0.02715, batch 128. Our energies are ½‖ε‖²,
+            // half of theirs, so the rate doubles to 1.0 and the decay halves (Adam ignores
+            // the gradient's scale but not the decay's share of it). It learns as slowly as
+            // theirs: 35% and 49% after epochs 1 and 2 (theirs: 37% and 62%).
+            "tutorial" => Ok(Config {
+                accumulate: true,
+                activation: "leaky-relu".into(),
+                output_activation: "leaky-relu".into(),
+                output_energy: OutputEnergy::Gaussian,
+                inference_lr: 1.0,
+                inference_momentum: 0.8,
+                lr: 2.715e-4,
+                weight_decay: 0.02715 / 2.0,
                 ..base
             }),
             // The tutorial's decoder 64-384-784 and T = 35, with a faster latent
@@ -209,7 +227,7 @@ impl Config {
                 ..base
             }),
             _ => Err(PcError::Config(format!(
-                "unknown preset {name:?} (known: classification, compression, generation, tradeoff)"
+                "unknown preset {name:?} (known: classification, tutorial, compression, generation, tradeoff)"
             ))),
         }
     }

@@ -189,3 +189,14 @@ fn the_tradeoff_learns_to_classify_and_reconstruct_by_both_rules() {
         );
     }
 }
+
+#[test]
+fn the_tutorial_preset_learns() {
+    let c = config("tutorial", &[]);
+    let steps = Trainer::new(c.clone(), data()).unwrap().steps_per_epoch();
+    let acc = accuracy(&train(c, steps));
+    assert!(
+        acc > 0.2,
+        "the tutorial's settings after one epoch: {acc} (its code: 0.37)"
+    );
+}

@@ -14,7 +14,7 @@ pub struct Args {
     /// Epochs to train.
     #[arg(long, default_value_t = 1)]
     pub(crate) epochs: usize,
-    /// A preset to start from (classification, compression, generation, tradeoff).
+    /// A preset to start from (classification, tutorial, compression, generation, tradeoff).
     #[arg(long)]
     pub(crate) preset: Option<String>,
     /// The shipped data file.
