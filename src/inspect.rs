@@ -219,3 +219,53 @@ pub fn load(json: &str, data: crate::data::Split) -> Result<Trainer> {
     trainer.set_parameters(params)?;
     Ok(trainer)
 }
+
+/// One test image's inference, step by step: every layer's belief at every state, the
+/// energy, and (where the image is predicted, at the top) the predicted image `m(μ_L)`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Replay {
+    pub label: u8,
+    /// `beliefs[t][l]`: layer l's belief at state t.
+    pub beliefs: Vec<Vec<Vec<f32>>>,
+    /// The total energy at every state.
+    pub energy: Vec<f64>,
+    /// `predictions[t]`: the image predicted at state t (empty when the image is the input).
+    pub predictions: Vec<Vec<f32>>,
+}
+
+/// The replay of test image `index` settling (see [`Replay`]).
+pub fn replay(trainer: &Trainer, index: usize) -> Result<Replay> {
+    let test = &trainer.data().test;
+    if index >= test.len() {
+        return Err(PcError::Config(format!(
+            "test image {index} is out of range 0..{}",
+            test.len()
+        )));
+    }
+    let (x, y) = test.batch::<F>(&[index], trainer.config().pixel_scale());
+    let run = trainer.belief_trajectory(&x, &y)?;
+    let net = trainer.network();
+    let image_on_top = trainer.config().experiment != Experiment::Classify;
+    let mut predictions = Vec::new();
+    if image_on_top {
+        let top = &net.blocks()[net.depth() - 1];
+        for state in &run.trajectory {
+            let mu = net.predict(net.depth(), &state[net.depth() - 1])?;
+            let mut mean = mu.clone();
+            top.energy.mean(&mu, &mut mean, &mut 0);
+            predictions.push(mean.iter().copied().collect());
+        }
+    }
+    Ok(Replay {
+        label: test.labels()[index],
+        beliefs: (run.trajectory.iter())
+            .map(|state| state.iter().map(|v| v.iter().copied().collect()).collect())
+            .collect(),
+        energy: run
+            .energy_trace
+            .iter()
+            .map(|r| f64::from(r.total))
+            .collect(),
+        predictions,
+    })
+}

@@ -374,6 +374,20 @@ impl<T: Real> Network<T> {
         points
     }
 
+    /// The prediction of layer `l` (1..=L) from the belief below it, `μ_l(v_{l−1})`.
+    pub fn predict(&self, l: usize, below: &DMatrix<T>) -> Result<DMatrix<T>> {
+        if l == 0 || l > self.depth() {
+            return Err(PcError::Config(format!(
+                "layer {l} is not predicted (1..={})",
+                self.depth()
+            )));
+        }
+        self.check_batch(below, l - 1, "belief")?;
+        let mut point = BlockPoint::empty();
+        self.blocks[l - 1].linearise(self.form, below, &mut point, &mut 0);
+        Ok(point.mu)
+    }
+
     /// The feedforward values `[v̂_0 = x, v̂_1, .., v̂_L]` with `v̂_l = μ_l(v̂_{l−1})`.
     pub fn feedforward(&self, x: &DMatrix<T>) -> Result<Vec<DMatrix<T>>> {
         self.check_batch(x, 0, "input")?;

@@ -23,7 +23,7 @@ use crate::inference::{infer, Clamp, EnergyRecord, Inference, Settled, Standard}
 use crate::learning::{bp_gradients, pc_gradients, Gradients};
 use crate::network::{Init, Network, PredictionForm};
 use crate::optimizer::{Optimizer, OptimizerConfig};
-use crate::unrolled::{settle_with_readout, unroll, Readout, ReadoutGradients};
+use crate::unrolled::{settle_with_readout, unroll, Readout, ReadoutGradients, Unrolled};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
@@ -868,6 +868,38 @@ impl Trainer {
         head.optimizer
             .step(&mut head.net, &evaluated.parameters, &mut self.flops)?;
         Ok(evaluated)
+    }
+
+    /// Standard inference on one batch with every state kept: image and label clamped
+    /// where the experiment clamps them during learning (the latent free in compress and
+    /// tradeoff), for replaying how the beliefs settle.
+    pub fn belief_trajectory(
+        &self,
+        images: &DMatrix<F>,
+        labels: &DMatrix<F>,
+    ) -> Result<Unrolled<F>> {
+        let (clamp, initial) = match self.config.experiment {
+            Experiment::Classify => (Clamp::both(images, labels), None),
+            Experiment::Generate => (Clamp::both(labels, images), None),
+            Experiment::Compress | Experiment::Tradeoff => (
+                Clamp {
+                    input: None,
+                    output: Some(images),
+                },
+                Some(self.latent_init(images.nrows())),
+            ),
+        };
+        let settings = Standard {
+            accumulate_weight_grads: false,
+            ..self.config.standard()
+        };
+        unroll(
+            &self.net,
+            clamp,
+            &settings,
+            initial.as_deref(),
+            &mut Flops::default(),
+        )
     }
 
     /// The starting beliefs of a free latent: zero latent, and the feedforward

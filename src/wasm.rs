@@ -211,6 +211,12 @@ impl Lab {
         })
     }
 
+    /// Test image `index` settling, step by step: `{ label, beliefs[t][l], energy[t],
+    /// predictions[t] }` (predictions: the image predicted at each state, when it is on top).
+    pub fn replay(&self, index: usize) -> Result<JsValue, JsError> {
+        to_js(&inspect::replay(&self.trainer, index).map_err(error)?)
+    }
+
     /// `n` test images then their `n` reconstructions, 784 pixels each, in [0, 1].
     pub fn reconstructions(&self, n: usize) -> Result<Vec<f32>, JsError> {
         let (_, x) = self.test_images(n);

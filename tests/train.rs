@@ -200,3 +200,19 @@ fn the_tutorial_preset_learns() {
         "the tutorial's settings after one epoch: {acc} (its code: 0.37)"
     );
 }
+
+#[test]
+fn a_replay_shows_every_state_of_one_digit_settling() {
+    let c = config(
+        "compression",
+        &[("hidden", "64"), ("latent", "16"), ("steps", "10")],
+    );
+    let trainer = train(c, 20);
+    let replay = pclab::inspect::replay(&trainer, 0).unwrap();
+    assert_eq!(replay.beliefs.len(), 11, "T = 10 steps give 11 states");
+    assert_eq!(replay.beliefs[0].len(), 3, "latent, hidden, image");
+    assert_eq!(replay.predictions.len(), 11);
+    assert!(replay.predictions.iter().all(|p| p.len() == 784));
+    assert!(replay.energy[10] < replay.energy[0], "{:?}", replay.energy);
+    assert!(pclab::inspect::replay(&trainer, 1_000_000).is_err());
+}

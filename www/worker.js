@@ -11,6 +11,7 @@ const EVAL_ON_DEMAND_MS = 1000; // pause and step evaluate only when cheaper tha
 const N_RECON = 10;
 const N_PREDICTIONS = 12;
 const N_FIELDS = 40;
+const REPLAY_INDEX = 0; // the test digit whose beliefs the inference panel replays
 // Experiments that infer a latent to test are evaluated on this many test images spread
 // over the test set (an estimate, refreshed often); classify uses the whole test set.
 const EVAL_SAMPLES = 500;
@@ -106,6 +107,7 @@ function visualsOf(lab, config, evaluate) {
     recon: config.experiment === 'classify' ? null : attempt(() => lab.reconstructions(N_RECON)),
     predictions: config.experiment === 'compress' ? null : attempt(() => lab.predictions(N_PREDICTIONS)),
     fields: attempt(() => lab.receptiveFields(N_FIELDS)),
+    replay: attempt(() => lab.replay(REPLAY_INDEX)),
   };
 }
 
