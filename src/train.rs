@@ -175,7 +175,7 @@ impl Config {
             // decaying rate: ≥ 96% test accuracy in 25 epochs for PC and BP alike.
             "classification" => Ok(Config {
                 augment: 1,
-                lr_decay: 0.9,
+                lr_decay: 0.92,
                 ..base
             }),
             // The PC tutorial's own classification settings: leaky ReLU on every block
