@@ -28,17 +28,25 @@ fn to_network_scale(trainer: &Trainer, unit: &DMatrix<F>) -> DMatrix<F> {
     }
 }
 
-/// A classified image: the class, its probabilities, and the energy at every inference
-/// step when the network explains the image with that class clamped.
+/// A classified image: the class and its probabilities.
 #[derive(Clone, Debug, Serialize)]
 pub struct Classified {
     pub label: usize,
     pub probabilities: Vec<f64>,
+}
+
+/// A single (e.g. drawn) image classified, with the energy at every inference step when
+/// the network explains it with that class clamped (classify experiment; empty otherwise).
+#[derive(Clone, Debug, Serialize)]
+pub struct Explained {
+    #[serde(flatten)]
+    pub classified: Classified,
     pub energy_trace: Vec<f64>,
 }
 
-/// Classifies images given in [0, 1] pixels (`n × pixels`).
-pub fn classify(trainer: &Trainer, unit_pixels: &DMatrix<F>) -> Result<Vec<Classified>> {
+/// Checks images given in [0, 1] pixels (`n × pixels`) and converts them to the scale the
+/// network sees.
+fn network_input(trainer: &Trainer, unit_pixels: &DMatrix<F>) -> Result<DMatrix<F>> {
     let pixels = trainer.data().test.pixels_per_image();
     if unit_pixels.ncols() != pixels {
         return Err(PcError::Shape(format!(
@@ -49,22 +57,40 @@ pub fn classify(trainer: &Trainer, unit_pixels: &DMatrix<F>) -> Result<Vec<Class
     if unit_pixels.iter().any(|p| !p.is_finite()) {
         return Err(PcError::NonFinite("a pixel of the image".into()));
     }
-    let x = to_network_scale(trainer, unit_pixels);
-    let p = probabilities(&trainer.class_scores(&x)?);
-    let mut out = Vec::with_capacity(x.nrows());
-    for i in 0..x.nrows() {
-        let label = argmax(p.row(i).iter().copied());
-        let energy_trace = match trainer.config().experiment {
-            Experiment::Classify => explain(trainer, &x.rows(i, 1).into_owned(), label)?,
-            _ => Vec::new(),
-        };
-        out.push(Classified {
-            label,
-            probabilities: p.row(i).iter().map(|&v| f64::from(v)).collect(),
-            energy_trace,
-        });
-    }
-    Ok(out)
+    Ok(to_network_scale(trainer, unit_pixels))
+}
+
+fn classify_scaled(trainer: &Trainer, x: &DMatrix<F>) -> Result<Vec<Classified>> {
+    let p = probabilities(&trainer.class_scores(x)?);
+    Ok(p.row_iter()
+        .map(|row| Classified {
+            label: argmax(row.iter().copied()),
+            probabilities: row.iter().map(|&v| f64::from(v)).collect(),
+        })
+        .collect())
+}
+
+/// Classifies images given in [0, 1] pixels (`n × pixels`), all in one batch.
+pub fn classify(trainer: &Trainer, unit_pixels: &DMatrix<F>) -> Result<Vec<Classified>> {
+    classify_scaled(trainer, &network_input(trainer, unit_pixels)?)
+}
+
+/// Classifies one image of [0, 1] pixels and, in the classify experiment, traces the
+/// energy of explaining it as the predicted class.
+pub fn classify_explained(trainer: &Trainer, unit_pixels: &[F]) -> Result<Explained> {
+    let x = network_input(
+        trainer,
+        &DMatrix::from_row_slice(1, unit_pixels.len(), unit_pixels),
+    )?;
+    let classified = classify_scaled(trainer, &x)?.remove(0);
+    let energy_trace = match trainer.config().experiment {
+        Experiment::Classify => explain(trainer, &x, classified.label)?,
+        _ => Vec::new(),
+    };
+    Ok(Explained {
+        classified,
+        energy_trace,
+    })
 }
 
 /// The energy trace of standard inference with image `x` at the bottom and class `label`

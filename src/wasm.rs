@@ -261,9 +261,7 @@ impl Lab {
 
     /// Classifies one image of 784 pixels in [0, 1] (e.g. a drawn digit).
     pub fn classify(&self, pixels: &[f32]) -> Result<JsValue, JsError> {
-        let x = DMatrix::from_row_slice(1, pixels.len(), pixels);
-        let mut out = inspect::classify(&self.trainer, &x).map_err(error)?;
-        to_js(&out.pop())
+        to_js(&inspect::classify_explained(&self.trainer, pixels).map_err(error)?)
     }
 
     /// `n` images generated from class `label`, 784 pixels each.
