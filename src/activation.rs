@@ -6,9 +6,10 @@ use crate::linalg::{as_f32, as_f32_mut, real, sigmoid_f32, tanh_f32, to_f64, Rea
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
-/// An elementwise nonlinearity f.
+/// An elementwise nonlinearity f. Written by its name ([`Activation::name`]) in
+/// configurations, URLs and saved models.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "String")]
 pub enum Activation {
     /// f(x) = x.
     Identity,
@@ -27,6 +28,19 @@ pub enum Activation {
     Gelu,
 }
 
+impl TryFrom<String> for Activation {
+    type Error = PcError;
+    fn try_from(name: String) -> Result<Self> {
+        Activation::from_name(&name)
+    }
+}
+
+impl From<Activation> for String {
+    fn from(a: Activation) -> String {
+        a.name()
+    }
+}
+
 impl Activation {
     /// Leaky ReLU with torch's default slope 0.01.
     pub const LEAKY_RELU: Activation = Activation::LeakyRelu { slope: 0.01 };
@@ -41,21 +55,56 @@ impl Activation {
         Activation::Gelu,
     ];
 
-    /// Parses torch-style names: identity (or linear), tanh, sigmoid, relu, leaky_relu, gelu.
+    /// The activation's name: `identity`, `tanh`, `sigmoid`, `relu`, `leaky-relu` (with
+    /// another slope than 0.01: `leaky-relu:SLOPE`), `gelu`.
+    pub fn name(self) -> String {
+        match self {
+            Activation::Identity => "identity".into(),
+            Activation::Tanh => "tanh".into(),
+            Activation::Sigmoid => "sigmoid".into(),
+            Activation::Relu => "relu".into(),
+            Activation::LeakyRelu { slope } if slope == 0.01 => "leaky-relu".into(),
+            Activation::LeakyRelu { slope } => format!("leaky-relu:{slope}"),
+            Activation::Gelu => "gelu".into(),
+        }
+    }
+
+    /// Parses [`Activation::name`]s and torch-style spellings (`linear`, `leaky_relu`).
     pub fn from_name(name: &str) -> Result<Self> {
-        Ok(match name.to_ascii_lowercase().as_str() {
+        let lower = name.to_ascii_lowercase();
+        let (base, slope) = match lower.split_once(':') {
+            Some((base, slope)) => (base, Some(slope)),
+            None => (lower.as_str(), None),
+        };
+        let unknown = || {
+            let known: Vec<String> = Activation::ALL.iter().map(|a| a.name()).collect();
+            PcError::Config(format!(
+                "unknown activation '{name}' (known: {})",
+                known.join(", ")
+            ))
+        };
+        let activation = match base {
             "identity" | "linear" | "none" => Activation::Identity,
             "tanh" => Activation::Tanh,
             "sigmoid" => Activation::Sigmoid,
             "relu" => Activation::Relu,
-            "leaky-relu" | "leaky_relu" | "leakyrelu" => Activation::LEAKY_RELU,
+            "leaky-relu" | "leaky_relu" | "leakyrelu" => match slope {
+                None => Activation::LEAKY_RELU,
+                Some(s) => Activation::LeakyRelu {
+                    slope: s
+                        .parse()
+                        .ok()
+                        .filter(|s: &f64| s.is_finite())
+                        .ok_or_else(unknown)?,
+                },
+            },
             "gelu" => Activation::Gelu,
-            other => {
-                return Err(PcError::Config(format!(
-                    "unknown activation '{other}' (known: identity, tanh, sigmoid, relu, leaky-relu, gelu)"
-                )))
-            }
-        })
+            _ => return Err(unknown()),
+        };
+        if slope.is_some() && !matches!(activation, Activation::LeakyRelu { .. }) {
+            return Err(unknown());
+        }
+        Ok(activation)
     }
 
     /// `(f(x), f'(x))`, sharing the work between the two.

@@ -6,10 +6,11 @@
 //! The training workloads run on a synthetic MNIST-shaped data set (deterministic noise
 //! images), so they need no download; their cost does not depend on the pixel values.
 
+use crate::config::Config;
 use crate::data::{Dataset, Split};
 use crate::error::{PcError, Result};
 use crate::linalg::mul;
-use crate::train::{Config, Trainer, F};
+use crate::train::{Trainer, F};
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -13,8 +13,9 @@ use crate::energy::{LayerEnergy, Reduction};
 use crate::error::{PcError, Result};
 use crate::flops::Flops;
 use crate::inference::{infer, Clamp, Inference, Settled, Standard};
-use crate::learning::{bp_gradients, pc_gradients, BlockGradient, Gradients};
+use crate::learning::{bp_gradients, pc_gradients};
 use crate::network::{Block, Network, PredictionForm};
+use crate::network::{BlockGradient, Gradients};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 

@@ -15,9 +15,8 @@
 use crate::energy::{LayerEnergy, Reduction};
 use crate::error::{PcError, Result};
 use crate::flops::Flops;
-use crate::learning::{backpropagate, Gradients};
 use crate::linalg::{axpy, real, Real};
-use crate::network::{BlockPoint, Network};
+use crate::network::{backpropagate, check_same_batch, BlockPoint, Gradients, Network};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
@@ -115,18 +114,6 @@ pub struct Settled<T: Real> {
     pub accumulated_grads: Option<Gradients<T>>,
     /// Where each block is linearised for the PC weight gradient.
     pub(crate) points: Vec<BlockPoint<T>>,
-}
-
-/// Checks that two batches have the same number of samples.
-pub(crate) fn check_same_batch<T: Real>(a: &DMatrix<T>, b: &DMatrix<T>) -> Result<()> {
-    if a.nrows() != b.nrows() {
-        return Err(PcError::Shape(format!(
-            "batch sizes differ: {} vs {} samples",
-            a.nrows(),
-            b.nrows()
-        )));
-    }
-    Ok(())
 }
 
 fn check_step(name: &str, x: f64) -> Result<()> {

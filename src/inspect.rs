@@ -2,23 +2,16 @@
 //! digit's classification and the energy trace of its inference, receptive fields, and
 //! saving and loading a trained model as JSON.
 
+use crate::config::Config;
 use crate::data::PixelScale;
-use crate::energy::LayerEnergy;
 use crate::error::{PcError, Result};
-use crate::flops::Flops;
-use crate::inference::{infer, Clamp, Inference, Standard};
+use crate::experiment::{End, View};
+use crate::inference::Inference;
 use crate::metrics::pc_bp_cosines;
 use crate::network::Network;
-use crate::train::{argmax, Config, Experiment, Trainer, F};
+use crate::train::{argmax, Trainer, F};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
-
-/// Class probabilities `softmax(scores)`, one row per sample.
-pub fn probabilities(scores: &DMatrix<F>) -> DMatrix<F> {
-    let mut p = scores.clone();
-    LayerEnergy::categorical().mean(scores, &mut p, &mut 0);
-    p
-}
 
 /// Pixels in [0, 1] (`n × pixels`) converted to the scale the network sees.
 fn to_network_scale(trainer: &Trainer, unit: &DMatrix<F>) -> DMatrix<F> {
@@ -61,7 +54,7 @@ fn network_input(trainer: &Trainer, unit_pixels: &DMatrix<F>) -> Result<DMatrix<
 }
 
 fn classify_scaled(trainer: &Trainer, x: &DMatrix<F>) -> Result<Vec<Classified>> {
-    let p = probabilities(&trainer.class_scores(x)?);
+    let p = trainer.class_probabilities(x)?;
     Ok(p.row_iter()
         .map(|row| Classified {
             label: argmax(row.iter().copied()),
@@ -75,17 +68,28 @@ pub fn classify(trainer: &Trainer, unit_pixels: &DMatrix<F>) -> Result<Vec<Class
     classify_scaled(trainer, &network_input(trainer, unit_pixels)?)
 }
 
-/// Classifies one image of [0, 1] pixels and, in the classify experiment, traces the
-/// energy of explaining it as the predicted class.
+/// Classifies one image of [0, 1] pixels and, where the experiment has a label layer,
+/// traces the energy of explaining it as the predicted class: standard inference with the
+/// image and that class clamped where learning clamps them (how much the network must
+/// revise its beliefs to explain the image as that class).
 pub fn classify_explained(trainer: &Trainer, unit_pixels: &[F]) -> Result<Explained> {
     let x = network_input(
         trainer,
         &DMatrix::from_row_slice(1, unit_pixels.len(), unit_pixels),
     )?;
     let classified = classify_scaled(trainer, &x)?.remove(0);
-    let energy_trace = match trainer.config().experiment {
-        Experiment::Classify => explain(trainer, &x, classified.label)?,
-        _ => Vec::new(),
+    let spec = trainer.config().experiment.spec();
+    let energy_trace = if spec.top == End::Label || spec.bottom == End::Label {
+        let classes = trainer.data().test.classes();
+        let mut y = DMatrix::zeros(1, classes);
+        y[(0, classified.label)] = 1.0;
+        let run = trainer.belief_trajectory(&x, &y)?;
+        run.energy_trace
+            .iter()
+            .map(|r| f64::from(r.total))
+            .collect()
+    } else {
+        Vec::new()
     };
     Ok(Explained {
         classified,
@@ -93,50 +97,21 @@ pub fn classify_explained(trainer: &Trainer, unit_pixels: &[F]) -> Result<Explai
     })
 }
 
-/// The energy trace of standard inference with image `x` at the bottom and class `label`
-/// clamped at the top: how much the network must revise its beliefs to explain the image
-/// as that class.
-fn explain(trainer: &Trainer, x: &DMatrix<F>, label: usize) -> Result<Vec<f64>> {
-    let net = trainer.network();
-    let classes = net.sizes()[net.depth()];
-    let mut y = DMatrix::zeros(1, classes);
-    y[(0, label)] = 1.0;
-    let settled = infer(
-        net,
-        Clamp::both(x, &y),
-        &Inference::Standard(standard(trainer.config())),
-        None,
-        &mut Flops::default(),
-    )?;
-    Ok(settled
-        .energy_trace
-        .iter()
-        .map(|r| f64::from(r.total))
-        .collect())
-}
-
-fn standard(config: &Config) -> Standard {
-    Standard {
-        steps: config.steps,
-        lr: config.inference_lr,
-        momentum: config.inference_momentum,
-        accumulate_weight_grads: false,
-    }
-}
-
 /// The weight matrix that touches the image, with one image-sized tile per unit: the
-/// first block's rows (image at the bottom) or the last block's columns (image on top).
-fn image_weights(net: &Network<F>, experiment: Experiment) -> DMatrix<F> {
+/// first block's rows (image at the bottom, or a BP autoencoder's encoder) or the last
+/// block's columns (image on top).
+fn image_weights(net: &Network<F>, config: &Config) -> DMatrix<F> {
     let blocks = net.blocks();
-    match experiment {
-        Experiment::Classify => blocks[0].weight.clone(),
-        _ => blocks[blocks.len() - 1].weight.transpose(),
+    if config.experiment.spec().image_is_input() || config.autoencoder() {
+        blocks[0].weight.clone()
+    } else {
+        blocks[blocks.len() - 1].weight.transpose()
     }
 }
 
 /// Up to `n` receptive fields, each tile min-max normalised to [0, 1], concatenated.
 pub fn receptive_fields(trainer: &Trainer, n: usize) -> Vec<f32> {
-    let w = image_weights(trainer.network(), trainer.config().experiment);
+    let w = image_weights(trainer.network(), trainer.config());
     let mut out = Vec::with_capacity(n.min(w.nrows()) * w.ncols());
     for row in w.row_iter().take(n) {
         let (lo, hi) = row
@@ -152,9 +127,9 @@ pub fn receptive_fields(trainer: &Trainer, n: usize) -> Vec<f32> {
 
 /// PC-vs-BP gradient cosines per block on the first `batch` training images of the run.
 pub fn gradient_cosines(trainer: &Trainer, method: &Inference, batch: usize) -> Result<Vec<f64>> {
-    if trainer.config().experiment != Experiment::Classify {
+    if !trainer.config().experiment.spec().has(View::Gradients) {
         return Err(PcError::Config(
-            "gradient cosines need the classify experiment".into(),
+            "gradient cosines need both ends clamped to data: the classify experiment".into(),
         ));
     }
     let indices: Vec<usize> = (0..batch.min(trainer.data().train.len())).collect();
@@ -180,7 +155,7 @@ pub struct Model {
 const MODEL_FORMAT: &str = "pclab-model-1";
 
 /// The run's configuration and parameters as JSON.
-pub fn save(trainer: &Trainer) -> String {
+pub fn save(trainer: &Trainer) -> Result<String> {
     let net = trainer.network();
     let model = Model {
         format: MODEL_FORMAT.into(),
@@ -197,7 +172,8 @@ pub fn save(trainer: &Trainer) -> String {
             .map(|b| b.bias.iter().copied().collect())
             .collect(),
     };
-    serde_json::to_string(&model).unwrap_or_default()
+    serde_json::to_string(&model)
+        .map_err(|e| PcError::Config(format!("the model cannot be written as JSON: {e}")))
 }
 
 /// A run restored from [`save`]'s JSON on `data`; every shape and value is checked.
@@ -210,11 +186,15 @@ pub fn load(json: &str, data: crate::data::Split) -> Result<Trainer> {
             model.format
         )));
     }
-    let mut trainer = Trainer::new(model.config, data)?;
-    let sizes = trainer.network().sizes();
+    model.config.validate()?;
+    // Every shape is checked against the parameters the file holds before anything is
+    // allocated, so a file cannot claim a network larger than itself.
+    let sizes = model
+        .config
+        .sizes(data.train.pixels_per_image(), data.train.classes());
     if sizes != model.sizes {
         return Err(PcError::Shape(format!(
-            "the model's layer sizes {:?} do not fit this configuration and data ({sizes:?})",
+            "the model's layer sizes {:?} do not fit its configuration and the data ({sizes:?})",
             model.sizes
         )));
     }
@@ -242,6 +222,7 @@ pub fn load(json: &str, data: crate::data::Split) -> Result<Trainer> {
             sizes.len() - 1
         )));
     }
+    let mut trainer = Trainer::new(model.config, data)?;
     trainer.set_parameters(params)?;
     Ok(trainer)
 }
@@ -271,14 +252,13 @@ pub fn replay(trainer: &Trainer, index: usize) -> Result<Replay> {
     let (x, y) = test.batch::<F>(&[index], trainer.config().pixel_scale());
     let run = trainer.belief_trajectory(&x, &y)?;
     let net = trainer.network();
-    let image_on_top = trainer.config().experiment != Experiment::Classify;
+    let image_on_top = trainer.config().experiment.spec().top == End::Image;
     let mut predictions = Vec::new();
     if image_on_top {
-        let top = &net.blocks()[net.depth() - 1];
         for state in &run.trajectory {
             let mu = net.predict(net.depth(), &state[net.depth() - 1])?;
             let mut mean = mu.clone();
-            top.energy.mean(&mu, &mut mean, &mut 0);
+            net.output_energy().mean(&mu, &mut mean, &mut 0);
             predictions.push(mean.iter().copied().collect());
         }
     }

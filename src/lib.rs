@@ -1,11 +1,14 @@
 //! pclab: predictive coding networks, exact and fast, native and in the browser.
 //!
 //! One module per concept of predictive coding (PC):
+//! - [`experiment`]: the experiment table: what each experiment clamps, infers and shows.
+//! - [`config`]: every hyperparameter with its bounds, the presets, the page's schema.
 //! - [`activation`]: the nonlinearities f and their derivatives f'.
 //! - [`energy`]: per-layer energies (negative log-likelihoods) and their prediction errors.
-//! - [`network`]: layered networks, predictions μ_l, feedforward pass, initialisation.
+//! - [`network`]: layered networks, predictions μ_l, feedforward pass, initialisation,
+//!   and the chain rule through the blocks (weight gradients, backpropagated errors).
 //! - [`inference`]: settling the beliefs v_l (exact, fixed-prediction, strict, standard).
-//! - [`learning`]: weight gradients: local PC rule, backprop, backprop through inference.
+//! - [`learning`]: the two weight rules: local PC at the settled state, and BP.
 //! - [`unrolled`]: BP through the unrolled standard inference (`dL/dθ` over all T steps).
 //! - [`optimizer`]: SGD, momentum, Adam, weight decay.
 //! - [`flops`]: floating-point operation accounting by phase.
@@ -16,14 +19,23 @@
 //! - [`metrics`]: PC-vs-BP gradient cosines.
 //! - [`inspect`]: views for the page: predictions, receptive fields, save and load.
 //! - [`bench`]: fixed workloads that measure the engine's speed (timed by the caller).
-//! - [`train`]: epochs of minibatches for the classify, compress and generate experiments.
+//! - [`train`]: epochs of minibatches: the trainer, its evaluation and its records.
+//! - [`sweep`]: the classification–reconstruction trade-off over λ.
+//!
+//! The modules form layers without import cycles (checked by `tests/layering.rs`): the
+//! network knows nothing of inference, inference nothing of learning rules, the trainer
+//! sits on top, the wasm boundary above it.
+
+#![forbid(unsafe_code)]
 
 pub mod activation;
 pub mod bench;
 pub mod case;
+pub mod config;
 pub mod data;
 pub mod energy;
 pub mod error;
+pub mod experiment;
 pub mod flops;
 pub mod inference;
 pub mod inspect;
@@ -32,6 +44,7 @@ pub mod linalg;
 pub mod metrics;
 pub mod network;
 pub mod optimizer;
+pub mod sweep;
 pub mod train;
 pub mod unrolled;
 

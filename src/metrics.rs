@@ -4,8 +4,9 @@
 use crate::error::Result;
 use crate::flops::Flops;
 use crate::inference::{infer, Clamp, Inference};
-use crate::learning::{bp_gradients, pc_gradients, Gradients};
+use crate::learning::{bp_gradients, pc_gradients};
 use crate::linalg::{to_f64, Real};
+use crate::network::Gradients;
 use crate::network::Network;
 use nalgebra::DMatrix;
 

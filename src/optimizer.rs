@@ -3,8 +3,8 @@
 
 use crate::error::{PcError, Result};
 use crate::flops::Flops;
-use crate::learning::Gradients;
 use crate::linalg::{all_finite, real, Real};
+use crate::network::Gradients;
 use crate::network::Network;
 use serde::{Deserialize, Serialize};
 

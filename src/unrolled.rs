@@ -22,9 +22,10 @@
 use crate::error::{PcError, Result};
 use crate::flops::Flops;
 use crate::inference::{infer, Clamp, EnergyRecord, Inference, Settled, Standard};
-use crate::learning::{backpropagate, parameter_gradients, Gradients};
 use crate::linalg::{axpy, hadamard, mul, mul_transposed, real, transposed_mul, Real};
-use crate::network::{Block, BlockPoint, Network, PredictionForm};
+use crate::network::{
+    backpropagate, parameter_gradients, Block, BlockPoint, Gradients, Network, PredictionForm,
+};
 use nalgebra::DMatrix;
 
 /// Standard inference run forward with its whole trajectory kept for the backward pass.
@@ -286,7 +287,7 @@ impl<T: Real> Unrolled<T> {
         let batch = self.beliefs()[0].nrows();
         for (l, o) in outer.iter().enumerate() {
             net.check_batch(o, l, &format!("outer gradient of layer {l}"))?;
-            crate::inference::check_same_batch(o, &self.beliefs()[0])?;
+            crate::network::check_same_batch(o, &self.beliefs()[0])?;
         }
         let parameters = match direct {
             Some(d) => {

@@ -7,7 +7,8 @@ use nalgebra::DMatrix;
 use pclab::activation::Activation;
 use pclab::energy::{LayerEnergy, Reduction};
 use pclab::flops::Flops;
-use pclab::learning::{bp_gradients, Gradients};
+use pclab::learning::bp_gradients;
+use pclab::network::Gradients;
 use pclab::network::{Init, Network, PredictionForm};
 use pclab::optimizer::{Optimizer, OptimizerConfig};
 

@@ -9,7 +9,7 @@ use pclab::activation::Activation;
 use pclab::energy::{LayerEnergy, Reduction};
 use pclab::flops::Flops;
 use pclab::inference::{infer, Clamp, Inference, Standard};
-use pclab::learning::Gradients;
+use pclab::network::Gradients;
 use pclab::network::{Block, Init, Network, PredictionForm};
 use pclab::unrolled::unroll;
 

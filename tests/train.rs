@@ -2,8 +2,9 @@
 //! NaN guard keeps the last finite weights, and settings parse with clear errors.
 #![cfg(not(target_arch = "wasm32"))]
 
+use pclab::config::Config;
 use pclab::data::{load_shipped_file, Split};
-use pclab::train::{Config, Trainer};
+use pclab::train::Trainer;
 
 fn data() -> Split {
     load_shipped_file(concat!(

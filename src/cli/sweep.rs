@@ -2,7 +2,8 @@
 //! (one JSON object per λ on stdout, a table on stderr).
 
 use super::train::{config, load_data};
-use pclab::train::{sweep_tradeoff, Experiment};
+use pclab::experiment::Experiment;
+use pclab::sweep::sweep_tradeoff;
 use serde_json::json;
 
 /// Arguments of `pclab sweep-tradeoff`: those of `pclab train` (the preset defaults to

@@ -1,8 +1,9 @@
 //! `pclab train`: an experiment on the shipped MNIST split (or IDX files), one JSON
 //! object per epoch on stdout and a progress bar on stderr.
 
+use pclab::config::Config;
 use pclab::data::{load_idx_files, load_shipped_file, Split};
-use pclab::train::{Config, Trainer};
+use pclab::train::Trainer;
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;

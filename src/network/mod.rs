@@ -11,7 +11,6 @@
 use crate::activation::Activation;
 use crate::energy::{LayerEnergy, Reduction};
 use crate::error::{PcError, Result};
-use crate::learning::BlockGradient;
 use crate::linalg::{
     all_finite, column_sums, ensure_shape, hadamard, mul, mul_transposed, real, transposed_mul,
     Real,
@@ -20,6 +19,11 @@ use nalgebra::{DMatrix, DVector};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+pub mod gradients;
+
+pub(crate) use gradients::{backpropagate, parameter_gradients};
+pub use gradients::{BlockGradient, Gradients};
 
 /// Where a block applies its nonlinearity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +172,18 @@ fn add_bias<T: Real>(z: &mut DMatrix<T>, b: &DVector<T>, flops: &mut u64) {
     for (mut col, &bj) in z.column_iter_mut().zip(b.iter()) {
         col.add_scalar_mut(bj);
     }
+}
+
+/// Checks that two batches have the same number of samples.
+pub(crate) fn check_same_batch<T: Real>(a: &DMatrix<T>, b: &DMatrix<T>) -> Result<()> {
+    if a.nrows() != b.nrows() {
+        return Err(PcError::Shape(format!(
+            "batch sizes differ: {} vs {} samples",
+            a.nrows(),
+            b.nrows()
+        )));
+    }
+    Ok(())
 }
 
 /// A network of L blocks over layers 0..L.
@@ -386,6 +402,18 @@ impl<T: Real> Network<T> {
         let mut point = BlockPoint::empty();
         self.blocks[l - 1].linearise(self.form, below, &mut point, &mut 0);
         Ok(point.mu)
+    }
+
+    /// The energy of the output layer L.
+    pub fn output_energy(&self) -> LayerEnergy {
+        self.blocks[self.blocks.len() - 1].energy
+    }
+
+    /// The feedforward prediction of the output layer, `μ_L(v̂_{L−1})` from `v̂_0 = x`.
+    pub fn predict_top(&self, x: &DMatrix<T>) -> Result<DMatrix<T>> {
+        self.check_batch(x, 0, "input")?;
+        let mut points = self.feedforward_points(x, &mut 0);
+        Ok(points.pop().map_or_else(|| x.clone(), |p| p.mu))
     }
 
     /// The feedforward values `[v̂_0 = x, v̂_1, .., v̂_L]` with `v̂_l = μ_l(v̂_{l−1})`.
