@@ -63,8 +63,8 @@ impl Activation {
             Activation::Tanh => "tanh".into(),
             Activation::Sigmoid => "sigmoid".into(),
             Activation::Relu => "relu".into(),
-            Activation::LeakyRelu { slope } if slope == 0.01 => "leaky-relu".into(),
-            Activation::LeakyRelu { slope } => format!("leaky-relu:{slope}"),
+            Activation::LeakyRelu { slope } if slope != 0.01 => format!("leaky-relu:{slope}"),
+            Activation::LeakyRelu { .. } => "leaky-relu".into(),
             Activation::Gelu => "gelu".into(),
         }
     }

@@ -31,6 +31,9 @@ use record::{per_sample, trace_record};
 /// The scalar type of training.
 pub type F = f32;
 
+/// Beliefs of every layer, `[v_0, .., v_L]`.
+type Beliefs = Vec<DMatrix<F>>;
+
 /// A training run: network, optimiser, data and counters.
 pub struct Trainer {
     config: Config,
@@ -278,7 +281,7 @@ impl Trainer {
         &self,
         images: &'a DMatrix<F>,
         labels: &'a DMatrix<F>,
-    ) -> Result<(Clamp<'a, F>, Option<Vec<DMatrix<F>>>)> {
+    ) -> Result<(Clamp<'a, F>, Option<Beliefs>)> {
         let spec = self.config.experiment.spec();
         let clamp = Clamp {
             input: Self::data_at(spec.bottom, images, labels),
