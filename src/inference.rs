@@ -137,36 +137,22 @@ pub fn infer<T: Real>(
     initial: Option<&[DMatrix<T>]>,
     flops: &mut Flops,
 ) -> Result<Settled<T>> {
-    net.validate()?;
-    let depth = net.depth();
-    if let Some(x) = clamp.input {
-        net.check_batch(x, 0, "input")?;
-    }
-    if let Some(y) = clamp.output {
-        net.check_batch(y, depth, "target")?;
-    }
-    if let (Some(x), Some(y)) = (clamp.input, clamp.output) {
-        check_same_batch(x, y)?;
-    }
     let counter = &mut flops.inference;
     // Torch2PC's methods start from the feedforward pass with both ends clamped.
     let supervised = || {
+        check_clamp(net, clamp)?;
         match (clamp.input, clamp.output, initial) {
-        (Some(x), Some(y), None) => Ok((x, y)),
-        (_, _, Some(_)) => Err(PcError::Config(format!(
-            "{method:?} inference starts from the feedforward pass; an initial state applies only to standard inference"
-        ))),
-        _ => Err(PcError::Config(format!(
-            "{method:?} inference needs both the input and the output clamped"
-        ))),
-    }
+            (Some(x), Some(y), None) => Ok((x, y)),
+            (_, _, Some(_)) => Err(PcError::Config(format!(
+                "{method:?} inference starts from the feedforward pass; an initial state applies only to standard inference"
+            ))),
+            _ => Err(PcError::Config(format!(
+                "{method:?} inference needs both the input and the output clamped"
+            ))),
+        }
     };
     match *method {
-        Inference::Standard(cfg) => {
-            check_step("the belief learning rate", cfg.lr)?;
-            check_step("the momentum", cfg.momentum)?;
-            descend(net, clamp, &cfg, initial, false, counter)
-        }
+        Inference::Standard(cfg) => standard(net, clamp, &cfg, initial, &mut (), counter),
         Inference::Exact => {
             let (x, y) = supervised()?;
             Ok(exact(net, x, y, counter))
@@ -184,15 +170,24 @@ pub fn infer<T: Real>(
                     "strict inference needs at least one step".into(),
                 ));
             }
-            let cfg = Standard {
-                steps,
-                lr: eta,
-                momentum: 0.0,
-                accumulate_weight_grads: false,
-            };
-            descend(net, clamp, &cfg, None, true, counter)
+            strict(net, clamp, eta, steps, counter)
         }
     }
+}
+
+/// Checks the network and the data at its clamped ends.
+fn check_clamp<T: Real>(net: &Network<T>, clamp: Clamp<'_, T>) -> Result<()> {
+    net.validate()?;
+    if let Some(x) = clamp.input {
+        net.check_batch(x, 0, "input")?;
+    }
+    if let Some(y) = clamp.output {
+        net.check_batch(y, net.depth(), "target")?;
+    }
+    if let (Some(x), Some(y)) = (clamp.input, clamp.output) {
+        check_same_batch(x, y)?;
+    }
+    Ok(())
 }
 
 /// Zero matrices `B × n_l` for every layer.
@@ -306,23 +301,94 @@ fn fixed_prediction<T: Real>(
     }
 }
 
-/// The working state of gradient-descent inference.
-struct State<T: Real> {
-    v: Vec<DMatrix<T>>,
-    points: Vec<BlockPoint<T>>,
-    eps: Vec<DMatrix<T>>,
-    g: Vec<DMatrix<T>>,
+/// The working state of gradient-descent inference at one state `v(t)`.
+pub(crate) struct State<T: Real> {
+    /// The beliefs `v_l`.
+    pub(crate) v: Vec<DMatrix<T>>,
+    /// Every block linearised at the beliefs below it.
+    pub(crate) points: Vec<BlockPoint<T>>,
+    /// The prediction errors `ε_l`.
+    pub(crate) eps: Vec<DMatrix<T>>,
+    /// The error gradients `g_l = ∂E_l/∂μ_l`.
+    pub(crate) g: Vec<DMatrix<T>>,
+    /// `δ_l` of the blocks above the free layers (while stepping, t < T).
+    pub(crate) delta: Vec<DMatrix<T>>,
+    /// `∂E_r/∂v_0` of an observer's energy on layer 0.
+    layer0_gradient: Option<DMatrix<T>>,
+}
+
+/// What a caller of standard inference sees besides the energy trace, and what it adds:
+/// recording the trajectory, accumulating weight gradients, a readout's energy on a free
+/// layer 0.
+pub(crate) trait Observer<T: Real> {
+    /// An extra energy on layer 0 and its gradient, `(E_r, ∂E_r/∂v_0)` at `v_0` (e.g. a
+    /// classifier read from a free latent); it joins F and `∂F/∂v_0`.
+    fn layer0_energy(&mut self, _v0: &DMatrix<T>, _flops: &mut u64) -> Option<(T, DMatrix<T>)> {
+        None
+    }
+
+    /// Called at every state t = 0..=T once it is evaluated; for t < T the state's `δ_l`
+    /// (those the belief update needs) are set.
+    fn visit(&mut self, _net: &Network<T>, _t: usize, _state: &State<T>, _flops: &mut u64) {}
+}
+
+/// Standard inference observed by nobody.
+impl<T: Real> Observer<T> for () {}
+
+/// Sums `∂F/∂θ(v(t))` over the states t = 0..T−1, as the tutorial's code does (its
+/// `.grad` is never zeroed during inference).
+struct Accumulate<T: Real> {
+    steps: usize,
+    input_clamped: bool,
+    sum: Gradients<T>,
+    delta1: DMatrix<T>,
+}
+
+impl<T: Real> Observer<T> for Accumulate<T> {
+    fn visit(&mut self, net: &Network<T>, t: usize, s: &State<T>, flops: &mut u64) {
+        if t == self.steps {
+            return;
+        }
+        for (l, (block, pt)) in net.blocks().iter().zip(&s.points).enumerate() {
+            // δ_1 is not needed for the beliefs when layer 0 is clamped; compute it here.
+            let delta = if l == 0 && self.input_clamped {
+                block.delta(net.form(), pt, &s.g[1], &mut self.delta1, flops);
+                &self.delta1
+            } else {
+                &s.delta[l + 1]
+            };
+            block.parameter_gradient(pt, delta, &mut self.sum.blocks[l], T::one(), flops);
+        }
+    }
+}
+
+/// The prediction errors `ε_l` and error gradients `g_l` of one state.
+type Errors<T> = (Vec<DMatrix<T>>, Vec<DMatrix<T>>);
+
+/// Keeps the errors of state `at` (Torch2PC Strict reports those before the last step).
+struct ErrorsAt<T: Real> {
+    at: usize,
+    errors: Option<Errors<T>>,
+}
+
+impl<T: Real> Observer<T> for ErrorsAt<T> {
+    fn visit(&mut self, _net: &Network<T>, t: usize, s: &State<T>, _flops: &mut u64) {
+        if t == self.at {
+            self.errors = Some((s.eps.clone(), s.g.clone()));
+        }
+    }
 }
 
 impl<T: Real> State<T> {
     /// Evaluates the state: relinearises blocks `from..=L` at their current inputs (the
     /// others cannot have changed), sets a free output to its prediction, and computes every
-    /// `ε_l`, `g_l` and `E_l`.
+    /// `ε_l`, `g_l` and `E_l` (and the observer's layer-0 energy).
     fn evaluate(
         &mut self,
         net: &Network<T>,
         from: usize,
         output_free: bool,
+        observer: &mut impl Observer<T>,
         flops: &mut u64,
     ) -> EnergyRecord<T> {
         let depth = net.depth();
@@ -343,18 +409,76 @@ impl<T: Real> State<T> {
                 .energy
                 .error_gradient(&self.eps[l], &mut self.g[l], flops);
         }
+        self.layer0_gradient = observer.layer0_energy(&self.v[0], flops).map(|(e, grad)| {
+            per_layer[0] = e;
+            grad
+        });
         EnergyRecord::new(per_layer)
     }
 }
 
-/// Gradient descent on F over the free beliefs (standard and strict inference).
-/// `report_previous` reports the errors of state T−1 instead of state T (Torch2PC Strict).
+/// Standard inference: validates, then descends (see [`descend`]).
+pub(crate) fn standard<T: Real>(
+    net: &Network<T>,
+    clamp: Clamp<'_, T>,
+    cfg: &Standard,
+    initial: Option<&[DMatrix<T>]>,
+    observer: &mut impl Observer<T>,
+    flops: &mut u64,
+) -> Result<Settled<T>> {
+    check_clamp(net, clamp)?;
+    check_step("the belief learning rate", cfg.lr)?;
+    check_step("the momentum", cfg.momentum)?;
+    if cfg.accumulate_weight_grads {
+        let mut accumulate = Accumulate {
+            steps: cfg.steps,
+            input_clamped: clamp.input.is_some(),
+            sum: Gradients::zeros(net),
+            delta1: DMatrix::zeros(0, 0),
+        };
+        let mut settled = descend(net, clamp, cfg, initial, &mut accumulate, flops)?;
+        settled.accumulated_grads = Some(accumulate.sum);
+        return Ok(settled);
+    }
+    descend(net, clamp, cfg, initial, observer, flops)
+}
+
+/// Torch2PC Strict: T steps of gradient descent on F (rate η, no momentum) with both ends
+/// clamped from the feedforward start; the weight gradient pairs the errors of state
+/// T−1 (before the last step) with the linearisation at state T.
+fn strict<T: Real>(
+    net: &Network<T>,
+    clamp: Clamp<'_, T>,
+    eta: f64,
+    steps: usize,
+    flops: &mut u64,
+) -> Result<Settled<T>> {
+    let cfg = Standard {
+        steps,
+        lr: eta,
+        momentum: 0.0,
+        accumulate_weight_grads: false,
+    };
+    let mut previous = ErrorsAt {
+        at: steps - 1,
+        errors: None,
+    };
+    let mut settled = descend(net, clamp, &cfg, None, &mut previous, flops)?;
+    if let Some((errors, error_gradients)) = previous.errors {
+        (settled.errors, settled.error_gradients) = (errors, error_gradients);
+    }
+    Ok(settled)
+}
+
+/// Gradient descent on F over the free beliefs, the one loop of standard (and strict)
+/// inference: `buf_t = m·buf_{t−1} + ∂F/∂v(v_t)` (`buf_0 = ∂F/∂v(v_0)`), `v_{t+1} = v_t − α·buf_t`,
+/// with `∂F/∂v_l = ∂E_l/∂v_l + J_{l+1}ᵀ g_{l+1}` (plus the observer's `∂E_r/∂v_0` on layer 0).
 fn descend<T: Real>(
     net: &Network<T>,
     clamp: Clamp<'_, T>,
     cfg: &Standard,
     initial: Option<&[DMatrix<T>]>,
-    report_previous: bool,
+    observer: &mut impl Observer<T>,
     flops: &mut u64,
 ) -> Result<Settled<T>> {
     let (depth, form, sizes) = (net.depth(), net.form(), net.sizes());
@@ -384,6 +508,8 @@ fn descend<T: Real>(
         points: vec![BlockPoint::empty(); depth],
         eps: layer_buffers(&sizes, batch),
         g: layer_buffers(&sizes, batch),
+        delta: layer_buffers(&sizes, batch),
+        layer0_gradient: None,
     };
     let mut from = 1;
     if initial.is_none() {
@@ -402,31 +528,17 @@ fn descend<T: Real>(
     let lowest_free = usize::from(!input_free);
     let momentum = real::<T>(cfg.momentum);
     let lr = real::<T>(cfg.lr);
-    let mut accumulated = cfg.accumulate_weight_grads.then(|| Gradients::zeros(net));
-    let mut delta = layer_buffers(&sizes, batch);
     let mut back = layer_buffers(&sizes, batch);
     let mut velocity = layer_buffers(&sizes, batch);
     let mut trace = Vec::with_capacity(cfg.steps + 1);
-    let mut reported = None;
     for t in 0..cfg.steps {
-        trace.push(s.evaluate(net, from, output_free, flops));
+        trace.push(s.evaluate(net, from, output_free, observer, flops));
         from = relinearise_from;
-        if report_previous && t + 1 == cfg.steps {
-            reported = Some((s.eps.clone(), s.g.clone()));
-        }
-        for (l, d) in delta.iter_mut().enumerate().skip(lowest_free + 1) {
+        for (l, d) in s.delta.iter_mut().enumerate().skip(lowest_free + 1) {
             let (block, pt) = (&net.blocks()[l - 1], &s.points[l - 1]);
             block.delta(form, pt, &s.g[l], d, flops);
         }
-        if let Some(acc) = accumulated.as_mut() {
-            // δ_1 is not needed for the beliefs when layer 0 is clamped; compute it here.
-            if lowest_free == 1 {
-                net.blocks()[0].delta(form, &s.points[0], &s.g[1], &mut delta[1], flops);
-            }
-            for (l, (block, pt)) in net.blocks().iter().zip(&s.points).enumerate() {
-                block.parameter_gradient(pt, &delta[l + 1], &mut acc.blocks[l], T::one(), flops);
-            }
-        }
+        observer.visit(net, t, &s, flops);
         for l in lowest_free..depth {
             let buf = &mut velocity[l];
             if t == 0 || cfg.momentum == 0.0 {
@@ -440,21 +552,23 @@ fn descend<T: Real>(
                 block
                     .energy
                     .add_belief_gradient(&s.points[l - 1].mu, &s.eps[l], buf, flops);
+            } else if let Some(grad) = &s.layer0_gradient {
+                axpy(buf, T::one(), grad, flops);
             }
             let above = &net.blocks()[l];
-            above.input_gradient(form, &s.points[l], &delta[l + 1], &mut back[l], flops);
+            above.input_gradient(form, &s.points[l], &s.delta[l + 1], &mut back[l], flops);
             axpy(buf, T::one(), &back[l], flops);
             axpy(&mut s.v[l], -lr, buf, flops);
         }
     }
-    trace.push(s.evaluate(net, from, output_free, flops));
-    let (errors, error_gradients) = reported.unwrap_or((s.eps, s.g));
+    trace.push(s.evaluate(net, from, output_free, observer, flops));
+    observer.visit(net, cfg.steps, &s, flops);
     Ok(Settled {
         beliefs: s.v,
-        errors,
-        error_gradients,
+        errors: s.eps,
+        error_gradients: s.g,
         energy_trace: trace,
-        accumulated_grads: accumulated,
+        accumulated_grads: None,
         points: s.points,
     })
 }

@@ -21,7 +21,7 @@
 
 use crate::error::{PcError, Result};
 use crate::flops::Flops;
-use crate::inference::{infer, Clamp, EnergyRecord, Inference, Settled, Standard};
+use crate::inference::{standard, Clamp, EnergyRecord, Observer, Settled, Standard, State};
 use crate::linalg::{axpy, hadamard, mul, mul_transposed, real, transposed_mul, Real};
 use crate::network::{
     backpropagate, parameter_gradients, Block, BlockPoint, Gradients, Network, PredictionForm,
@@ -122,28 +122,6 @@ impl<T: Real> Unrolled<T> {
     /// The beliefs `v(T)` after inference.
     pub fn beliefs(&self) -> &[DMatrix<T>] {
         self.trajectory.last().map_or(&[], Vec::as_slice)
-    }
-
-    /// `∂F/∂v_l = ∂E_l/∂v_l + J_{l+1}ᵀ g_{l+1}` at a linearised state (no `E_0` term).
-    fn belief_gradient(
-        &self,
-        net: &Network<T>,
-        lin: &Linearised<T>,
-        l: usize,
-        flops: &mut u64,
-    ) -> DMatrix<T> {
-        let mut grad = DMatrix::zeros(lin.g[l + 1].nrows(), self.sizes[l]);
-        if l > 0 {
-            let energy = &net.blocks()[l - 1].energy;
-            energy.add_belief_gradient(&lin.points[l - 1].mu, &lin.eps[l], &mut grad, flops);
-        }
-        let (above, pt) = (&net.blocks()[l], &lin.points[l]);
-        let mut delta = DMatrix::zeros(0, 0);
-        above.delta(self.form, pt, &lin.g[l + 1], &mut delta, flops);
-        let mut back = DMatrix::zeros(0, 0);
-        above.input_gradient(self.form, pt, &delta, &mut back, flops);
-        axpy(&mut grad, T::one(), &back, flops);
-        grad
     }
 
     /// Carries the adjoint `ā_l` of a belief set to its prediction's mean,
@@ -364,9 +342,25 @@ impl<T: Real> Unrolled<T> {
     }
 }
 
+/// Records every state `v(0), …, v(T)` of standard inference.
+struct Trajectory<T: Real>(Vec<Vec<DMatrix<T>>>);
+
+impl<T: Real> Observer<T> for Trajectory<T> {
+    fn visit(&mut self, _net: &Network<T>, _t: usize, state: &State<T>, _flops: &mut u64) {
+        self.0.push(state.v.clone());
+    }
+}
+
+/// A readout's energy joins the inference on a free layer 0.
+impl<T: Real> Observer<T> for Readout<'_, T> {
+    fn layer0_energy(&mut self, v0: &DMatrix<T>, flops: &mut u64) -> Option<(T, DMatrix<T>)> {
+        Some(self.energy_gradient(v0, flops))
+    }
+}
+
 /// Runs standard inference (`settings` as in [`Inference::Standard`], `clamp` and `initial` as
-/// for [`infer`]) and keeps every state for [`Unrolled::backward`]. Reaches the same `v(T)`
-/// as [`infer`]; FLOPs count into `flops.bp`.
+/// for [`infer`](crate::inference::infer)) and keeps every state for [`Unrolled::backward`].
+/// FLOPs count into `flops.bp`.
 pub fn unroll<T: Real>(
     net: &Network<T>,
     clamp: Clamp<'_, T>,
@@ -374,8 +368,29 @@ pub fn unroll<T: Real>(
     initial: Option<&[DMatrix<T>]>,
     flops: &mut Flops,
 ) -> Result<Unrolled<T>> {
-    let (run, _) = descend(net, clamp, settings, initial, None, flops, |f| &mut f.bp)?;
-    Ok(run)
+    let settings = Standard {
+        accumulate_weight_grads: false,
+        ..*settings
+    };
+    let mut trajectory = Trajectory(Vec::with_capacity(settings.steps + 1));
+    let settled = standard(
+        net,
+        clamp,
+        &settings,
+        initial,
+        &mut trajectory,
+        &mut flops.bp,
+    )?;
+    Ok(Unrolled {
+        trajectory: trajectory.0,
+        energy_trace: settled.energy_trace,
+        settings,
+        input_free: clamp.input.is_none(),
+        output_free: clamp.output.is_none(),
+        feedforward_start: initial.is_none(),
+        sizes: net.sizes(),
+        form: net.form(),
+    })
 }
 
 /// Standard inference on `F + E_r(v_0)`: the network's energy plus a readout's energy on a
@@ -387,7 +402,7 @@ pub fn settle_with_readout<T: Real>(
     clamp: Clamp<'_, T>,
     settings: &Standard,
     initial: Option<&[DMatrix<T>]>,
-    readout: Readout<'_, T>,
+    mut readout: Readout<'_, T>,
     flops: &mut Flops,
 ) -> Result<Settled<T>> {
     if clamp.input.is_some() {
@@ -395,99 +410,19 @@ pub fn settle_with_readout<T: Real>(
             "a readout's energy on layer 0 needs a free layer 0".into(),
         ));
     }
-    let n0 = net.sizes()[0];
-    readout.check(n0, clamp.output.map_or(0, |y| y.nrows()))?;
-    let (run, lin) = descend(net, clamp, settings, initial, Some(readout), flops, |f| {
-        &mut f.inference
-    })?;
-    let mut beliefs = run.trajectory;
-    let beliefs = beliefs.pop().unwrap_or_default();
-    let zero = DMatrix::zeros(beliefs[0].nrows(), n0);
-    let mut errors = lin.eps;
-    let mut error_gradients = lin.g;
-    (errors[0], error_gradients[0]) = (zero.clone(), zero);
-    Ok(Settled {
-        beliefs,
-        errors,
-        error_gradients,
-        energy_trace: run.energy_trace,
-        accumulated_grads: None,
-        points: lin.points,
-    })
-}
-
-/// The forward pass shared by [`unroll`] and [`settle_with_readout`]: the starting state
-/// from the engine's own inference (zero steps: validation, clamping, feedforward start),
-/// then `buf_t = m·buf_{t−1} + ∂(F + E_r)/∂v(v_t)`, `v_{t+1} = v_t − α·buf_t`. Returns the
-/// run and the final state's linearisation.
-fn descend<T: Real>(
-    net: &Network<T>,
-    clamp: Clamp<'_, T>,
-    settings: &Standard,
-    initial: Option<&[DMatrix<T>]>,
-    readout: Option<Readout<'_, T>>,
-    flops: &mut Flops,
-    phase: fn(&mut Flops) -> &mut u64,
-) -> Result<(Unrolled<T>, Linearised<T>)> {
-    let start = Standard {
-        steps: 0,
+    readout.check(net.sizes()[0], clamp.output.map_or(0, |y| y.nrows()))?;
+    let settings = Standard {
         accumulate_weight_grads: false,
         ..*settings
     };
-    let mut scratch = Flops::default();
-    let settled = infer(
+    standard(
         net,
         clamp,
-        &Inference::Standard(start),
+        &settings,
         initial,
-        &mut scratch,
-    )?;
-    let counter = phase(flops);
-    *counter += scratch.total();
-    let mut run = Unrolled {
-        trajectory: Vec::with_capacity(settings.steps + 1),
-        energy_trace: Vec::with_capacity(settings.steps + 1),
-        settings: *settings,
-        input_free: clamp.input.is_none(),
-        output_free: clamp.output.is_none(),
-        feedforward_start: initial.is_none(),
-        sizes: net.sizes(),
-        form: net.form(),
-    };
-    let (alpha, m) = (real::<T>(settings.lr), real::<T>(settings.momentum));
-    let mut v = settled.beliefs;
-    let descended: Vec<usize> = (0..run.sizes.len()).filter(|&l| run.descended(l)).collect();
-    let mut buf: Vec<DMatrix<T>> = v
-        .iter()
-        .map(|b| DMatrix::zeros(b.nrows(), b.ncols()))
-        .collect();
-    let state = |v: &mut [DMatrix<T>], counter: &mut u64| {
-        let mut lin = linearise(net, v, run.output_free, counter);
-        let prior = readout.map(|r| r.energy_gradient(&v[0], counter));
-        if let Some((energy, _)) = prior {
-            lin.energy.per_layer[0] = energy;
-            lin.energy.total += energy;
-        }
-        (lin, prior.map(|(_, grad)| grad))
-    };
-    for _ in 0..settings.steps {
-        let (lin, prior) = state(&mut v, counter);
-        run.energy_trace.push(lin.energy.clone());
-        run.trajectory.push(v.clone());
-        for &l in &descended {
-            let mut grad = run.belief_gradient(net, &lin, l, counter);
-            if let (0, Some(prior)) = (l, &prior) {
-                axpy(&mut grad, T::one(), prior, counter);
-            }
-            *counter += 3 * grad.len() as u64;
-            buf[l].zip_apply(&grad, |b, g| *b = m * *b + g);
-            axpy(&mut v[l], -alpha, &buf[l], counter);
-        }
-    }
-    let (lin, _) = state(&mut v, counter);
-    run.energy_trace.push(lin.energy.clone());
-    run.trajectory.push(v);
-    Ok((run, lin))
+        &mut readout,
+        &mut flops.inference,
+    )
 }
 
 /// A network that reads layer 0 and scores its prediction against a target:
