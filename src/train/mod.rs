@@ -57,6 +57,22 @@ struct Classifier {
     optimizer: Optimizer<F>,
 }
 
+impl Classifier {
+    /// A fresh linear classifier `latent → classes` (seeded apart from the decoder).
+    fn new(config: &Config, classes: usize) -> Result<Self> {
+        let mut net = Network::new(
+            &[config.latent, classes],
+            &[Activation::Identity],
+            PredictionForm::Post,
+            Init::XavierUniform,
+            config.seed.wrapping_add(1),
+        )?;
+        net.set_energy(1, LayerEnergy::categorical())?;
+        let optimizer = Optimizer::new(config.optimizer())?;
+        Ok(Classifier { net, optimizer })
+    }
+}
+
 fn no_classifier() -> PcError {
     PcError::Config("only the tradeoff experiment has a classifier".into())
 }
@@ -99,20 +115,10 @@ impl Trainer {
         )?;
         net.set_energy(sizes.len() - 1, config.output_energy())?;
         let optimizer = Optimizer::new(config.optimizer())?;
-        let classifier = match config.experiment.spec().classifier {
-            true => {
-                let mut net = Network::new(
-                    &[config.latent, data.train.classes()],
-                    &[Activation::Identity],
-                    PredictionForm::Post,
-                    Init::XavierUniform,
-                    config.seed.wrapping_add(1),
-                )?;
-                net.set_energy(1, LayerEnergy::categorical())?;
-                let optimizer = Optimizer::new(config.optimizer())?;
-                Some(Classifier { net, optimizer })
-            }
-            false => None,
+        let classifier = if config.experiment.spec().classifier {
+            Some(Classifier::new(&config, data.train.classes())?)
+        } else {
+            None
         };
         let order = permutation(data.train.len(), config.seed);
         Ok(Trainer {
