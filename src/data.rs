@@ -539,6 +539,18 @@ pub fn shipped_split(bytes: &[u8]) -> Result<Split, DataError> {
     Ok(parse_shipped(bytes)?.split(TRAIN_FRACTION))
 }
 
+/// The classes of digit data sets (MNIST, Fashion-MNIST) a user brings as IDX files.
+pub const USER_CLASSES: usize = 10;
+/// The share of each class of a user's IDX files that trains (the rest tests): 5/6, the
+/// 60,000/10,000 proportion of MNIST.
+pub const USER_TRAIN_FRACTION: f64 = 5.0 / 6.0;
+
+/// A user's IDX image and label files (plain or gzip), split per class into training
+/// and test sets.
+pub fn user_split(images: &[u8], labels: &[u8]) -> Result<Split, DataError> {
+    Ok(load_idx(images, labels, USER_CLASSES)?.split(USER_TRAIN_FRACTION))
+}
+
 /// Loads an IDX image file (3 dimensions: n, rows, cols) and an IDX label file (1
 /// dimension: n), each plain or gzip, into a data set with labels below `classes`.
 pub fn load_idx(images: &[u8], labels: &[u8], classes: usize) -> Result<Dataset, DataError> {

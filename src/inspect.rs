@@ -5,8 +5,8 @@
 use crate::config::Config;
 use crate::data::PixelScale;
 use crate::error::{PcError, Result};
-use crate::experiment::{End, View};
-use crate::inference::Inference;
+use crate::experiment::{End, InferenceKind, View};
+use crate::inference::Standard;
 use crate::metrics::pc_bp_cosines;
 use crate::network::Network;
 use crate::train::{argmax, Trainer, F};
@@ -125,19 +125,38 @@ pub fn receptive_fields(trainer: &Trainer, n: usize) -> Vec<f32> {
     out
 }
 
-/// PC-vs-BP gradient cosines per block on the first `batch` training images of the run.
-pub fn gradient_cosines(trainer: &Trainer, method: &Inference, batch: usize) -> Result<Vec<f64>> {
+/// PC-vs-BP gradient cosines per block on the first `batch` training images of the run,
+/// for an inference method with T steps (sweeps) at `rate` (standard inference without
+/// momentum, so that T alone sets how far the beliefs move).
+pub fn gradient_cosines(
+    trainer: &Trainer,
+    method: InferenceKind,
+    steps: usize,
+    rate: f64,
+    batch: usize,
+) -> Result<Vec<f64>> {
     if !trainer.config().experiment.spec().has(View::Gradients) {
         return Err(PcError::Config(
             "gradient cosines need both ends clamped to data: the classify experiment".into(),
         ));
     }
+    let standard = Standard {
+        steps,
+        lr: rate,
+        momentum: 0.0,
+        accumulate_weight_grads: false,
+    };
     let indices: Vec<usize> = (0..batch.min(trainer.data().train.len())).collect();
     let (x, y) = trainer
         .data()
         .train
         .batch::<F>(&indices, trainer.config().pixel_scale());
-    pc_bp_cosines(trainer.network(), &x, &y, method)
+    pc_bp_cosines(
+        trainer.network(),
+        &x,
+        &y,
+        &method.method(steps, rate, standard),
+    )
 }
 
 /// A trained model as saved to JSON: the configuration and every block's parameters

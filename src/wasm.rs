@@ -1,12 +1,15 @@
 //! The wasm boundary: thin wrappers that turn engine results into JS values.
-//! No science lives here. Configs and metric records cross as plain objects
-//! (serde-wasm-bindgen); images cross as `Float32Array` copies. Every engine error
-//! becomes a JS `Error` with the engine's message; nothing panics across the boundary.
+//! No science and no policy live here: what a configuration may be, which views an
+//! experiment has and how data is split are the engine's (config, experiment, data).
+//! Configs and metric records cross as plain objects (serde-wasm-bindgen); images cross
+//! as `Float32Array` copies. Every engine error becomes a JS `Error` with the engine's
+//! message; nothing panics across the boundary.
 
-use crate::data::{load_idx, shipped_split, Split};
-use crate::inference::{Inference, Standard};
+use crate::config::{Compare, Config};
+use crate::data::{shipped_split, user_split, Split};
+use crate::experiment::InferenceKind;
 use crate::inspect;
-use crate::train::{Config, Trainer, F};
+use crate::train::{StepRecord, Trainer, F};
 use nalgebra::DMatrix;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -35,14 +38,17 @@ fn to_js(value: &impl Serialize) -> Result<JsValue, JsError> {
         .map_err(error)
 }
 
+fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| error(format!("invalid {what}: {e}")))
+}
+
 fn config_from(value: JsValue) -> Result<Config, JsError> {
-    let config: Config = serde_wasm_bindgen::from_value(value)
-        .map_err(|e| error(format!("invalid settings: {e}")))?;
+    let config: Config = from_js(value, "settings")?;
     config.validate().map_err(error)?;
     Ok(config)
 }
 
-/// The default configuration (the classification preset).
+/// The default configuration (the classification experiment's base settings).
 #[wasm_bindgen(js_name = defaultConfig)]
 pub fn default_config() -> Result<JsValue, JsError> {
     to_js(&Config::default())
@@ -52,6 +58,13 @@ pub fn default_config() -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = presetConfig)]
 pub fn preset_config(name: &str) -> Result<JsValue, JsError> {
     to_js(&Config::preset(name).map_err(error)?)
+}
+
+/// Every setting with its URL key, values and bounds, the defaults, the presets, the
+/// comparisons and the experiment table: what the page builds its controls from.
+#[wasm_bindgen(js_name = configSchema)]
+pub fn config_schema() -> Result<JsValue, JsError> {
+    to_js(&crate::config::schema())
 }
 
 /// A configuration from URL-style `key → value` settings over `base`.
@@ -69,8 +82,26 @@ pub fn config_with_settings(
     to_js(&base.with_settings(pairs).map_err(error)?)
 }
 
-fn shipped(data: &[u8]) -> Result<Split, JsError> {
-    shipped_split(data).map_err(|e| error(format!("the data file: {e}")))
+/// The configurations of the runs the page trains side by side for a comparison
+/// (`off`, `bp`, `accumulate`).
+#[wasm_bindgen(js_name = runConfigs)]
+pub fn run_configs(config: JsValue, compare: JsValue) -> Result<JsValue, JsError> {
+    let compare: Compare = from_js(compare, "comparison")?;
+    to_js(&compare.runs(&config_from(config)?).map_err(error)?)
+}
+
+/// The shipped data, or the user's IDX files when both are given.
+fn data(
+    shipped: &[u8],
+    images: Option<Vec<u8>>,
+    labels: Option<Vec<u8>>,
+) -> Result<Split, JsError> {
+    match (images, labels) {
+        (Some(images), Some(labels)) => {
+            user_split(&images, &labels).map_err(|e| error(format!("IDX files: {e}")))
+        }
+        _ => shipped_split(shipped).map_err(|e| error(format!("the data file: {e}"))),
+    }
 }
 
 /// Milliseconds from `performance.now()` (a worker has it too), else `Date.now()`.
@@ -89,7 +120,7 @@ fn now_ms() -> f64 {
 #[derive(Serialize)]
 struct TrainRecord<'a> {
     #[serde(flatten)]
-    step: &'a crate::train::StepRecord,
+    step: &'a StepRecord,
     flops_total: u64,
     samples_per_s: f64,
 }
@@ -115,33 +146,36 @@ pub struct Lab {
 
 #[wasm_bindgen]
 impl Lab {
-    /// A fresh run of `config` on the shipped data file's bytes.
+    /// A fresh run of `config` on the shipped data file's bytes, or on the user's IDX
+    /// image and label files when given.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue, data: &[u8]) -> Result<Lab, JsError> {
-        let trainer = Trainer::new(config_from(config)?, shipped(data)?).map_err(error)?;
+    pub fn new(
+        config: JsValue,
+        shipped: &[u8],
+        images: Option<Vec<u8>>,
+        labels: Option<Vec<u8>>,
+    ) -> Result<Lab, JsError> {
+        let split = data(shipped, images, labels)?;
+        let trainer = Trainer::new(config_from(config)?, split).map_err(error)?;
         Ok(Lab { trainer })
     }
 
-    /// A run restored from a saved model, on the shipped data file's bytes.
-    pub fn load(json: &str, data: &[u8]) -> Result<Lab, JsError> {
+    /// A run restored from a saved model, on the shipped data or the user's IDX files.
+    pub fn load(
+        json: &str,
+        shipped: &[u8],
+        images: Option<Vec<u8>>,
+        labels: Option<Vec<u8>>,
+    ) -> Result<Lab, JsError> {
+        let split = data(shipped, images, labels)?;
         Ok(Lab {
-            trainer: inspect::load(json, shipped(data)?).map_err(error)?,
+            trainer: inspect::load(json, split).map_err(error)?,
         })
     }
 
     /// The configuration of this run.
     pub fn config(&self) -> Result<JsValue, JsError> {
         to_js(self.trainer.config())
-    }
-
-    /// Replaces the data with IDX files (images, labels; plain or gzip); the test set is
-    /// the last sixth of them. The network restarts from its seed.
-    #[wasm_bindgen(js_name = setData)]
-    pub fn set_data(&mut self, images: &[u8], labels: &[u8]) -> Result<(), JsError> {
-        let all = load_idx(images, labels, 10).map_err(|e| error(format!("IDX files: {e}")))?;
-        let split = all.split(5.0 / 6.0);
-        self.trainer = Trainer::new(self.trainer.config().clone(), split).map_err(error)?;
-        Ok(())
     }
 
     /// Runs `n` minibatches; returns the last step's record with throughput.
@@ -178,7 +212,7 @@ impl Lab {
         steps: usize,
         test_samples: usize,
     ) -> Result<JsValue, JsError> {
-        let points = crate::train::sweep_tradeoff(
+        let points = crate::sweep::sweep_tradeoff(
             self.trainer.config(),
             self.trainer.data(),
             &lambdas,
@@ -228,8 +262,6 @@ impl Lab {
     pub fn predictions(&self, n: usize) -> Result<JsValue, JsError> {
         let (idx, x) = self.test_images(n);
         let classified = inspect::classify(&self.trainer, &x).map_err(error)?;
-        let object = js_sys::Object::new();
-        let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&object, &key.into(), value);
         let preds = Predictions {
             labels: idx
                 .iter()
@@ -239,17 +271,13 @@ impl Lab {
             probabilities: classified.into_iter().map(|c| c.probabilities).collect(),
         };
         let record = to_js(&preds)?;
-        set(
-            "images",
+        js_sys::Reflect::set(
+            &record,
+            &"images".into(),
             &js_sys::Float32Array::from(row_major(&x).as_slice()).into(),
         )
         .map_err(|_| error("predictions"))?;
-        for key in ["labels", "predicted", "probabilities"] {
-            let value =
-                js_sys::Reflect::get(&record, &key.into()).map_err(|_| error("predictions"))?;
-            set(key, &value).map_err(|_| error("predictions"))?;
-        }
-        Ok(object.into())
+        Ok(record)
     }
 
     /// `n` test images spread over the test set: their indices and pixels in [0, 1].
@@ -279,35 +307,22 @@ impl Lab {
         inspect::receptive_fields(&self.trainer, n)
     }
 
-    /// PC-vs-BP gradient cosines per block for an inference method at T steps and rate.
+    /// PC-vs-BP gradient cosines per block for an inference method (`standard`, `strict`,
+    /// `fixed-prediction`, `exact`) at T steps and rate.
     #[wasm_bindgen(js_name = gradientCosines)]
     pub fn gradient_cosines(
         &self,
-        method: &str,
+        method: JsValue,
         steps: usize,
         rate: f64,
     ) -> Result<Vec<f64>, JsError> {
-        let method = match method {
-            "standard" => Inference::Standard(Standard {
-                steps,
-                lr: rate,
-                momentum: 0.0,
-                accumulate_weight_grads: false,
-            }),
-            "strict" => Inference::Strict { eta: rate, steps },
-            "fixed-prediction" => Inference::FixedPrediction {
-                eta: rate,
-                sweeps: steps,
-            },
-            "exact" => Inference::Exact,
-            other => return Err(error(format!("unknown inference method {other:?}"))),
-        };
-        inspect::gradient_cosines(&self.trainer, &method, 64).map_err(error)
+        let method: InferenceKind = from_js(method, "inference method")?;
+        inspect::gradient_cosines(&self.trainer, method, steps, rate, 64).map_err(error)
     }
 
     /// The trained model as JSON.
-    pub fn save(&self) -> String {
-        inspect::save(&self.trainer)
+    pub fn save(&self) -> Result<String, JsError> {
+        inspect::save(&self.trainer).map_err(error)
     }
 }
 

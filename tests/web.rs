@@ -1,7 +1,7 @@
 //! The wasm boundary, tested in real headless Chromium (`wasm-pack test --headless --chrome`).
 #![cfg(target_arch = "wasm32")]
 
-use pclab::wasm::{default_config, preset_config, version, Lab};
+use pclab::wasm::{config_schema, default_config, preset_config, run_configs, version, Lab};
 use wasm_bindgen::{JsError, JsValue};
 use wasm_bindgen_test::*;
 
@@ -35,7 +35,7 @@ fn version_crosses_the_boundary() {
 
 #[wasm_bindgen_test]
 fn a_lab_trains_evaluates_and_reports() {
-    let mut lab = Lab::new(small_config(), DATA).unwrap();
+    let mut lab = Lab::new(small_config(), DATA, None, None).unwrap();
     let record = lab.train(3).unwrap();
     assert_eq!(get(&record, "step").as_f64(), Some(3.0));
     assert!(get(&record, "energy").as_f64().unwrap().is_finite());
@@ -62,13 +62,20 @@ fn a_lab_trains_evaluates_and_reports() {
 fn bad_inputs_are_errors_not_panics() {
     let config = small_config();
     set(&config, "steps", 0);
-    assert!(message(Lab::new(config, DATA).err().unwrap()).contains("steps"));
+    assert!(message(Lab::new(config, DATA, None, None).err().unwrap()).contains("steps"));
     assert!(message(preset_config("nonsense").err().unwrap()).contains("unknown preset"));
-    assert!(message(Lab::new(small_config(), b"not data").err().unwrap()).contains("data file"));
-    let mut lab = Lab::new(small_config(), DATA).unwrap();
+    assert!(message(Lab::new(small_config(), b"not data", None, None).err().unwrap()).contains("data file"));
+    let mut lab = Lab::new(small_config(), DATA, None, None).unwrap();
     assert!(message(lab.classify(&[0.5; 10]).err().unwrap()).contains("784"));
-    assert!(message(lab.set_data(b"\x00\x00\x08\x03", b"").err().unwrap()).contains("IDX"));
-    assert!(Lab::load("{\"format\": 1}", DATA).is_err());
+    let bad_idx = Lab::new(
+        small_config(),
+        DATA,
+        Some(b"\x00\x00\x08\x03".to_vec()),
+        Some(Vec::new()),
+    );
+    assert!(message(bad_idx.err().unwrap()).contains("IDX"));
+    assert!(Lab::load("{\"format\": 1}", DATA, None, None).is_err());
+    assert!(message(preset_config("constructor").err().unwrap()).contains("unknown preset"));
     // The lab still trains after every refusal.
     assert!(lab.train(1).is_ok());
 }
@@ -78,13 +85,13 @@ fn a_diverging_learning_rate_stops_with_a_message_and_keeps_the_weights() {
     let config = small_config();
     set(&config, "optimizer", "sgd");
     set(&config, "lr", 1e30);
-    let mut lab = Lab::new(config, DATA).unwrap();
-    let before = lab.save();
+    let mut lab = Lab::new(config, DATA, None, None).unwrap();
+    let before = lab.save().unwrap();
     let err = (0..5)
         .find_map(|_| lab.train(1).err())
         .expect("lr 1e30 must diverge");
     assert!(message(err).contains("diverged"));
-    let restored = Lab::load(&lab.save(), DATA).unwrap();
+    let restored = Lab::load(&lab.save().unwrap(), DATA, None, None).unwrap();
     assert!(
         restored.evaluate(None).is_ok(),
         "the kept weights are finite and load"
@@ -94,9 +101,9 @@ fn a_diverging_learning_rate_stops_with_a_message_and_keeps_the_weights() {
 
 #[wasm_bindgen_test]
 fn a_saved_model_loads_with_the_same_predictions() {
-    let mut lab = Lab::new(small_config(), DATA).unwrap();
+    let mut lab = Lab::new(small_config(), DATA, None, None).unwrap();
     lab.train(5).unwrap();
-    let restored = Lab::load(&lab.save(), DATA).unwrap();
+    let restored = Lab::load(&lab.save().unwrap(), DATA, None, None).unwrap();
     let a = get(&lab.evaluate(None).unwrap(), "accuracy").as_f64();
     let b = get(&restored.evaluate(None).unwrap(), "accuracy").as_f64();
     assert_eq!(a, b);
@@ -108,7 +115,7 @@ fn the_tradeoff_sweep_and_the_benchmark_run_in_the_browser() {
     set(&config, "hidden", js_sys::Array::of1(&16.into()));
     set(&config, "latent", 8);
     set(&config, "steps", 3);
-    let lab = Lab::new(config, DATA).unwrap();
+    let lab = Lab::new(config, DATA, None, None).unwrap();
     let lambdas = vec![0.0, 1.0];
     let points = js_sys::Array::from(&lab.sweep_tradeoff(lambdas, 2, 50).unwrap());
     assert_eq!(points.length(), 2);
@@ -120,4 +127,73 @@ fn the_tradeoff_sweep_and_the_benchmark_run_in_the_browser() {
     for r in rows.iter() {
         assert!(get(&r, "gflops_per_s").as_f64().unwrap() > 0.0);
     }
+}
+
+fn json(value: &JsValue) -> String {
+    js_sys::JSON::stringify(value).unwrap().as_string().unwrap()
+}
+
+#[wasm_bindgen_test]
+fn save_then_load_keeps_every_weight_bit_for_bit() {
+    let mut lab = Lab::new(small_config(), DATA, None, None).unwrap();
+    lab.train(7).unwrap();
+    let saved = lab.save().unwrap();
+    let restored = Lab::load(&saved, DATA, None, None).unwrap();
+    assert_eq!(restored.save().unwrap(), saved, "the weights survive a round trip");
+    assert_eq!(
+        json(&restored.predictions(12).unwrap()),
+        json(&lab.predictions(12).unwrap()),
+        "the same probabilities for the same digits"
+    );
+    assert_eq!(json(&restored.config().unwrap()), json(&lab.config().unwrap()));
+}
+
+#[wasm_bindgen_test]
+fn a_trained_classifier_is_confident_on_clean_digits() {
+    let mut lab = Lab::new(small_config(), DATA, None, None).unwrap();
+    lab.train(120).unwrap();
+    let preds = lab.predictions(20).unwrap();
+    let rows = js_sys::Array::from(&get(&preds, "probabilities"));
+    let predicted = js_sys::Array::from(&get(&preds, "predicted"));
+    let mut best = 0.0f64;
+    for (i, row) in rows.iter().enumerate() {
+        let p: Vec<f64> = js_sys::Array::from(&row)
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let sum: f64 = p.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-4, "probabilities sum to {sum}");
+        let (arg, max) = p
+            .iter()
+            .enumerate()
+            .fold((0, 0.0), |(a, m), (j, &v)| if v > m { (j, v) } else { (a, m) });
+        assert_eq!(predicted.get(i as u32).as_f64(), Some(arg as f64));
+        best = best.max(max);
+    }
+    // One softmax, not two: two would cap every probability at e/(e+9) = 23.2%.
+    assert!(best > 0.9, "the most confident of 20 test digits: {best}");
+}
+
+#[wasm_bindgen_test]
+fn the_schema_lists_every_preset_and_experiment_the_engine_knows() {
+    let schema = config_schema().unwrap();
+    let presets = js_sys::Array::from(&get(&schema, "presets"));
+    let names: Vec<String> = presets
+        .iter()
+        .map(|p| get(&p, "name").as_string().unwrap())
+        .collect();
+    for name in ["classification", "tutorial", "gradients", "tplus1", "compression"] {
+        assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
+    }
+    for p in presets.iter() {
+        let name = get(&p, "name").as_string().unwrap();
+        assert_eq!(
+            json(&get(&p, "config")),
+            json(&preset_config(&name).unwrap()),
+            "{name}"
+        );
+        let compare = get(&p, "compare");
+        assert!(run_configs(get(&p, "config"), compare).is_ok(), "{name}");
+    }
+    assert_eq!(js_sys::Array::from(&get(&schema, "experiments")).length(), 4);
 }
