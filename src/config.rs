@@ -792,6 +792,8 @@ pub struct ExperimentSchema {
     pub spec: crate::experiment::Spec,
     /// The settings that change what it does.
     pub settings: Vec<&'static str>,
+    /// What its test measures, the one it is judged by first: `accuracy`, `mse`.
+    pub metrics: Vec<&'static str>,
 }
 
 /// The schema of the configuration (see [`Schema`]).
@@ -805,8 +807,13 @@ pub fn schema() -> Schema {
             .iter()
             .map(|&e| {
                 let spec = e.spec();
+                let metrics = [("accuracy", spec.classifies()), ("mse", spec.reconstructs())];
                 ExperimentSchema {
                     name: name(&e),
+                    metrics: metrics
+                        .into_iter()
+                        .filter_map(|(m, has)| has.then_some(m))
+                        .collect(),
                     settings: fields()
                         .into_iter()
                         .map(|f| f.name)
