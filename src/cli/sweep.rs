@@ -1,36 +1,53 @@
 //! `pclab sweep-tradeoff`: the reconstruction/classification trade-off, trained at every λ
 //! (one JSON object per λ on stdout, a table on stderr).
 
-use super::train::{config, load_data};
+use super::train::Common;
+use super::{runtime, usage, Failure};
 use pclab::train::{sweep_tradeoff, Experiment};
 use serde_json::json;
 
+/// The most λ values one sweep may train.
+const MAX_LAMBDAS: usize = 101;
+
 /// Arguments of `pclab sweep-tradeoff`: those of `pclab train` (the preset defaults to
-/// `tradeoff`; `--rule pc` or `--rule bp-through-inference` among the settings) and the λs.
+/// `tradeoff`; `--rule pc` or `--rule bp-through-inference`) and the λs.
 #[derive(clap::Args, Debug)]
 pub struct SweepArgs {
-    /// The λ values, comma-separated (default 0, 0.1, …, 1); before the settings.
-    #[arg(long, value_delimiter = ',')]
+    /// The λ values in [0, 1], comma-separated, at most 101 (default 0, 0.1, …, 1).
+    #[arg(long, value_delimiter = ',', value_parser = lambda)]
     lambdas: Option<Vec<f64>>,
     #[command(flatten)]
-    common: super::train::Args,
+    common: Common,
+}
+
+/// Parses one λ: a number in [0, 1].
+fn lambda(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|l| (0.0..=1.0).contains(l))
+        .ok_or_else(|| format!("λ must be a number in [0, 1], got {text:?}"))
 }
 
 /// Sweeps λ and prints one line per λ.
-pub fn run(args: &SweepArgs) -> Result<(), String> {
+pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     let common = &args.common;
-    let preset = common.preset.as_deref().unwrap_or("tradeoff");
-    let mut config = config(Some(preset), &common.settings)?;
+    let mut config = common.config(Some("tradeoff"))?;
     config.experiment = Experiment::Tradeoff;
-    let data = load_data(&common.data, common.idx.as_deref())?;
+    let data = common.load_data()?;
     let lambdas = args
         .lambdas
         .clone()
         .unwrap_or_else(|| (0..=10).map(|i| f64::from(i) / 10.0).collect());
+    if lambdas.len() > MAX_LAMBDAS {
+        return Err(usage(format!(
+            "{} λ values: at most {MAX_LAMBDAS}",
+            lambdas.len()
+        )));
+    }
     let steps = common.epochs * data.train.len().div_ceil(config.batch);
-    let points =
-        sweep_tradeoff(&config, &data, &lambdas, steps, None).map_err(|e| e.to_string())?;
-    let rule = serde_json::to_value(config.rule).map_err(|e| e.to_string())?;
+    let points = sweep_tradeoff(&config, &data, &lambdas, steps, None).map_err(runtime)?;
+    let rule = serde_json::to_value(config.rule).map_err(runtime)?;
     eprintln!("rule {rule}, {} epoch(s)", common.epochs);
     eprintln!(
         "{:>6}  {:>9}  {:>9}  {:>12}",
