@@ -68,7 +68,7 @@ impl Common {
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Train once per seed and summarise: `0..5` (0 to 4), `0..=4` or `0,1,2,3,4`; at
-    /// most 100 seeds. Replaces --seed.
+    /// most 100 seeds. Not with --seed.
     #[arg(long, value_parser = seeds::parse, conflicts_with = "seed")]
     seeds: Option<Seeds>,
     #[command(flatten)]
