@@ -408,3 +408,33 @@ fn sweep_takes_lambdas_after_the_settings() {
         .collect();
     assert_eq!(lambdas, [0.25, 0.75]);
 }
+
+#[test]
+fn sweep_with_seeds_summarises_each_lambda() {
+    let files = tiny_idx(&temp_dir("sweep-seeds"));
+    let run = pclab(&with_idx(
+        &files,
+        "sweep-tradeoff",
+        "--hidden 8 --latent 4 --T 3 --lambdas 0.25,0.75 --seeds 3,4",
+    ));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines = run.lines();
+    assert_eq!(
+        lines.len(),
+        6,
+        "two λ for each of two seeds, then two summaries"
+    );
+    for (line, lambda) in lines[4..].iter().zip([0.25, 0.75]) {
+        let summary = &line["summary"];
+        assert_eq!(summary["lambda"], lambda);
+        assert_eq!(summary["seeds"], serde_json::json!([3, 4]));
+        let values: Vec<f64> = lines[..4]
+            .iter()
+            .filter(|l| l["point"]["lambda"] == lambda)
+            .map(|l| l["point"]["mse"].as_f64().unwrap())
+            .collect();
+        assert_eq!(summary["mse"]["values"], serde_json::json!(values));
+        let mean = (values[0] + values[1]) / 2.0;
+        assert!((summary["mse"]["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
+    }
+}

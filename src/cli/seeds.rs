@@ -1,7 +1,7 @@
 //! `--seeds`: the same run repeated for several seeds, and the mean ± sample standard
 //! deviation of what they measured.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 /// The most seeds one command may run.
 pub const MAX_SEEDS: usize = 100;
@@ -71,7 +71,7 @@ pub fn mean_sd(values: &[f64]) -> (f64, f64) {
 
 /// One metric over the seeds, as JSON (`null` where a run did not measure it) and as
 /// `mean ± sd` for the table.
-pub fn summarise(values: &[Option<f64>]) -> (Value, String) {
+fn summarise(values: &[Option<f64>]) -> (Value, String) {
     let Some(values) = values.iter().copied().collect::<Option<Vec<f64>>>() else {
         return (Value::Null, "-".into());
     };
@@ -80,4 +80,27 @@ pub fn summarise(values: &[Option<f64>]) -> (Value, String) {
         json!({ "mean": mean, "sd": sd, "values": values }),
         format!("{mean:.4} ± {sd:.4}"),
     )
+}
+
+/// Prints a table of the runs' final accuracy and MSE, one row per seed and a
+/// `mean ± sd` row, on stderr, and returns the summary line
+/// `{"summary": {…fields, "seeds", "accuracy", "mse"}}`.
+pub fn summary(
+    seeds: &[u64],
+    accuracy: &[Option<f64>],
+    mse: &[Option<f64>],
+    mut fields: Map<String, Value>,
+) -> Value {
+    eprintln!("{:>20}  {:>17}  {:>17}", "seed", "accuracy", "mse");
+    for ((seed, a), m) in seeds.iter().zip(accuracy).zip(mse) {
+        let cell = |v: &Option<f64>| v.map_or("-".into(), |v| format!("{v:.4}"));
+        eprintln!("{seed:>20}  {:>17}  {:>17}", cell(a), cell(m));
+    }
+    let (accuracy, accuracy_text) = summarise(accuracy);
+    let (mse, mse_text) = summarise(mse);
+    eprintln!("{:>20}  {accuracy_text:>17}  {mse_text:>17}", "mean ± sd");
+    fields.insert("seeds".into(), json!(seeds));
+    fields.insert("accuracy".into(), accuracy);
+    fields.insert("mse".into(), mse);
+    json!({ "summary": fields })
 }

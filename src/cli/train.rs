@@ -16,11 +16,11 @@ use std::time::Instant;
 /// The most epochs one run may train.
 const MAX_EPOCHS: i64 = 1000;
 
-/// What `pclab train` and `pclab sweep-tradeoff` share: the data, the preset, the number
-/// of epochs and the hyperparameters. Flags may come in any order, as `--name value` or
-/// `--name=value`.
+/// Arguments of `pclab train`, shared by `pclab sweep-tradeoff`: the data, the preset,
+/// the number of epochs, the seeds and the hyperparameters. Flags may come in any order,
+/// as `--name value` or `--name=value`.
 #[derive(clap::Args, Debug)]
-pub struct Common {
+pub struct Args {
     /// Epochs to train (1 to 1000).
     #[arg(long, default_value_t = 1, allow_negative_numbers = true,
           value_parser = RangedI64ValueParser::<usize>::new().range(1..=MAX_EPOCHS))]
@@ -37,11 +37,15 @@ pub struct Common {
     #[arg(long, num_args = 4, conflicts_with = "data",
           value_names = ["TRAIN_IMAGES", "TRAIN_LABELS", "TEST_IMAGES", "TEST_LABELS"])]
     pub idx: Option<Vec<PathBuf>>,
+    /// Train once per seed and summarise: `0..5` (0 to 4), `0..=4` or `0,1,2,3,4`; at
+    /// most 100 seeds. Not with --seed.
+    #[arg(long, value_parser = seeds::parse, conflicts_with = "seed")]
+    pub seeds: Option<Seeds>,
     #[command(flatten)]
     pub settings: Settings,
 }
 
-impl Common {
+impl Args {
     /// The preset (or `default_preset`) with the settings applied; a bad name or value is
     /// a usage error.
     pub fn config(&self, default_preset: Option<&str>) -> Result<Config, Failure> {
@@ -64,22 +68,11 @@ impl Common {
     }
 }
 
-/// Arguments of `pclab train`.
-#[derive(clap::Args, Debug)]
-pub struct Args {
-    /// Train once per seed and summarise: `0..5` (0 to 4), `0..=4` or `0,1,2,3,4`; at
-    /// most 100 seeds. Not with --seed.
-    #[arg(long, value_parser = seeds::parse, conflicts_with = "seed")]
-    seeds: Option<Seeds>,
-    #[command(flatten)]
-    common: Common,
-}
-
 /// Trains epoch by epoch (once per seed with `--seeds`), printing each epoch's metrics.
 pub fn run(args: &Args) -> Result<(), Failure> {
-    let config = args.common.config(None)?;
-    let data = args.common.load_data()?;
-    let epochs = args.common.epochs;
+    let config = args.config(None)?;
+    let data = args.load_data()?;
+    let epochs = args.epochs;
     let Some(Seeds(seeds)) = &args.seeds else {
         return train(config, data, epochs).map(drop);
     };
@@ -93,18 +86,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     }
     let accuracy: Vec<Option<f64>> = finals.iter().map(|e| e.accuracy).collect();
     let mse: Vec<Option<f64>> = finals.iter().map(|e| e.mse).collect();
-    eprintln!("{:>20}  {:>17}  {:>17}", "seed", "accuracy", "mse");
-    for ((seed, a), m) in seeds.iter().zip(&accuracy).zip(&mse) {
-        let cell = |v: &Option<f64>| v.map_or("-".into(), |v| format!("{v:.4}"));
-        eprintln!("{seed:>20}  {:>17}  {:>17}", cell(a), cell(m));
-    }
-    let (accuracy, accuracy_text) = seeds::summarise(&accuracy);
-    let (mse, mse_text) = seeds::summarise(&mse);
-    eprintln!("{:>20}  {accuracy_text:>17}  {mse_text:>17}", "mean ± sd");
-    let summary = json!({
-        "summary": { "seeds": seeds, "epochs": epochs, "accuracy": accuracy, "mse": mse }
-    });
-    println!("{summary}");
+    let mut fields = serde_json::Map::new();
+    fields.insert("epochs".into(), json!(epochs));
+    println!("{}", seeds::summary(seeds, &accuracy, &mse, fields));
     Ok(())
 }
 
