@@ -42,7 +42,7 @@ pub struct Case {
     pub method: String,
     /// Step size (η, or the tutorial's inference_lr).
     pub eta: f64,
-    /// Number of sweeps/steps (the tutorial's T).
+    /// Number of sweeps/steps (the tutorial's T), at most [`MAX_STEPS`].
     pub n: usize,
     /// The output energy: `mse_mean`, `half_sse` or `sse`.
     pub loss: String,
@@ -97,6 +97,15 @@ pub struct Outcome {
     pub bp_grads: Option<Vec<Params>>,
 }
 
+/// The most inference steps (or sweeps) a case may ask for.
+pub const MAX_STEPS: usize = 10_000;
+/// The most units a layer of a case may have.
+pub const MAX_UNITS: usize = 4096;
+/// The most layers (`n_0..n_L`) a case may have.
+pub const MAX_LAYERS: usize = 64;
+/// The most samples a case's batch may have.
+pub const MAX_BATCH: usize = 8192;
+
 /// Which source's formulation a case follows.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Source {
@@ -108,6 +117,39 @@ impl Case {
     /// Parses a case from JSON text.
     pub fn from_json(text: &str) -> Result<Self> {
         serde_json::from_str(text).map_err(|e| PcError::Config(format!("malformed case: {e}")))
+    }
+
+    /// Checks the sizes, steps and batch against [`MAX_STEPS`], [`MAX_UNITS`],
+    /// [`MAX_LAYERS`] and [`MAX_BATCH`] and that η is finite, before anything is built
+    /// from them.
+    fn check_bounds(&self) -> Result<()> {
+        let steps = self.steps.unwrap_or(0).max(self.n);
+        if steps > MAX_STEPS {
+            return Err(PcError::Config(format!(
+                "{steps} inference steps: a case may have at most {MAX_STEPS}"
+            )));
+        }
+        if !(2..=MAX_LAYERS).contains(&self.layers.len()) {
+            return Err(PcError::Shape(format!(
+                "{} layer sizes: a case needs 2 to {MAX_LAYERS}",
+                self.layers.len()
+            )));
+        }
+        if let Some(n) = self.layers.iter().find(|&&n| !(1..=MAX_UNITS).contains(&n)) {
+            return Err(PcError::Shape(format!(
+                "a layer of {n} units: sizes must be 1 to {MAX_UNITS}"
+            )));
+        }
+        if self.x.len() > MAX_BATCH {
+            return Err(PcError::Shape(format!(
+                "a batch of {} samples: a case may have at most {MAX_BATCH}",
+                self.x.len()
+            )));
+        }
+        if !self.eta.is_finite() {
+            return Err(PcError::NonFinite(format!("eta is {}", self.eta)));
+        }
+        Ok(())
     }
 
     fn source(&self) -> Result<Source> {
@@ -196,6 +238,7 @@ impl Case {
 
     /// Computes every field of the case's `expected` from the case's inputs, in f64.
     pub fn evaluate(&self) -> Result<Outcome> {
+        self.check_bounds()?;
         let source = self.source()?;
         let net = self.network(source)?;
         let depth = net.depth();

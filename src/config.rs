@@ -178,6 +178,15 @@ fn names<E: Serialize>(values: &[E]) -> Vec<String> {
         .collect()
 }
 
+/// A bound as messages write it: `1e30`, not thirty-one digits.
+fn show(x: f64) -> String {
+    if x.abs() >= 1e6 {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
 /// The serde name of one value.
 pub fn name<E: Serialize>(value: &E) -> String {
     names(std::slice::from_ref(value)).concat()
@@ -289,8 +298,8 @@ impl Field {
             },
             Kind::Number { min, max, above } => match value.as_f64() {
                 Some(x) if x <= *max && (x > *min || (!above && x == *min)) => Ok(()),
-                _ if *above => bad(format!("above {min} and at most {max}")),
-                _ => bad(format!("from {min} to {max}")),
+                _ if *above => bad(format!("above {} and at most {}", show(*min), show(*max))),
+                _ => bad(format!("from {} to {}", show(*min), show(*max))),
             },
             Kind::Sizes { min, max, max_len } => {
                 let sizes = value.as_array().map(|a| a.iter().map(Value::as_u64));
@@ -807,7 +816,10 @@ pub fn schema() -> Schema {
             .iter()
             .map(|&e| {
                 let spec = e.spec();
-                let metrics = [("accuracy", spec.classifies()), ("mse", spec.reconstructs())];
+                let metrics = [
+                    ("accuracy", spec.classifies()),
+                    ("mse", spec.reconstructs()),
+                ];
                 ExperimentSchema {
                     name: name(&e),
                     metrics: metrics

@@ -109,6 +109,9 @@ pub enum DataError {
     },
     /// A file could not be read (native only).
     Io { path: String, detail: String },
+    /// A problem in the named file (or pair of files), added by the native `*_file`
+    /// helpers.
+    InFile { path: String, error: Box<DataError> },
 }
 
 impl fmt::Display for DataError {
@@ -178,6 +181,7 @@ impl fmt::Display for DataError {
                 "label {label} of item {index} is out of range for {classes} classes"
             ),
             Self::Io { path, detail } => write!(f, "{path}: {detail}"),
+            Self::InFile { path, error } => write!(f, "{path}: {error}"),
         }
     }
 }
@@ -554,17 +558,40 @@ pub fn user_split(images: &[u8], labels: &[u8]) -> Result<Split, DataError> {
 /// Loads an IDX image file (3 dimensions: n, rows, cols) and an IDX label file (1
 /// dimension: n), each plain or gzip, into a data set with labels below `classes`.
 pub fn load_idx(images: &[u8], labels: &[u8], classes: usize) -> Result<Dataset, DataError> {
-    let images = decompress(images, MAX_DECOMPRESSED_BYTES)?;
-    let labels = decompress(labels, MAX_DECOMPRESSED_BYTES)?;
-    let (dims, pixels) = parse_idx(&images, 3, "IDX images")?;
-    let (label_dims, labels) = parse_idx(&labels, 1, "IDX labels")?;
+    idx_dataset(
+        idx_part(images, 3, IDX_IMAGES)?,
+        idx_part(labels, 1, IDX_LABELS)?,
+        classes,
+    )
+}
+
+const IDX_IMAGES: &str = "IDX images";
+const IDX_LABELS: &str = "IDX labels";
+
+/// One IDX file, plain or gzip, of `ndim` dimensions: its dimensions and its data.
+fn idx_part(
+    bytes: &[u8],
+    ndim: u8,
+    what: &'static str,
+) -> Result<(Vec<usize>, Vec<u8>), DataError> {
+    let raw = decompress(bytes, MAX_DECOMPRESSED_BYTES)?;
+    let (dims, data) = parse_idx(&raw, ndim, what)?;
+    Ok((dims, data.to_vec()))
+}
+
+/// The data set of a parsed image file and a parsed label file.
+fn idx_dataset(
+    (dims, pixels): (Vec<usize>, Vec<u8>),
+    (label_dims, labels): (Vec<usize>, Vec<u8>),
+    classes: usize,
+) -> Result<Dataset, DataError> {
     if dims[0] != label_dims[0] {
         return Err(DataError::CountMismatch {
             images: dims[0],
             labels: label_dims[0],
         });
     }
-    Dataset::new(dims[1], dims[2], classes, pixels.to_vec(), labels.to_vec())
+    Dataset::new(dims[1], dims[2], classes, pixels, labels)
 }
 
 /// Checks an IDX header of `ndim` dimensions and that the data that follows has exactly
@@ -628,24 +655,53 @@ fn u32_at(bytes: &[u8], offset: usize, decode: fn([u8; 4]) -> u32) -> usize {
     decode(word) as usize
 }
 
-/// Native only: [`parse_shipped`] and the fixed split, from a file.
+/// Native only: [`parse_shipped`] and the fixed split, from a file; every error names
+/// the file.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load_shipped_file(path: impl AsRef<std::path::Path>) -> Result<Split, DataError> {
-    shipped_split(&read_file(path.as_ref())?)
+    let path = path.as_ref();
+    shipped_split(&read_file(path)?).map_err(in_file(path.display()))
 }
 
-/// Native only: [`load_idx`] from an image file and a label file (plain or `.gz`).
+/// Native only: [`load_idx`] from an image file and a label file (plain or `.gz`); every
+/// error names the file at fault (both, when they disagree on the number of items).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load_idx_files(
     images: impl AsRef<std::path::Path>,
     labels: impl AsRef<std::path::Path>,
     classes: usize,
 ) -> Result<Dataset, DataError> {
-    load_idx(
-        &read_file(images.as_ref())?,
-        &read_file(labels.as_ref())?,
+    let (images, labels) = (images.as_ref(), labels.as_ref());
+    let part = |path, ndim, what| {
+        read_file(path)
+            .and_then(|bytes| idx_part(&bytes, ndim, what))
+            .map_err(in_file(path.display()))
+    };
+    idx_dataset(
+        part(images, 3, IDX_IMAGES)?,
+        part(labels, 1, IDX_LABELS)?,
         classes,
     )
+    .map_err(|e| match e {
+        DataError::BadImageSize { .. } => in_file(images.display())(e),
+        DataError::LabelOutOfRange { .. } => in_file(labels.display())(e),
+        DataError::CountMismatch { .. } => {
+            in_file(format!("{} and {}", images.display(), labels.display()))(e)
+        }
+        _ => e,
+    })
+}
+
+/// Prefixes an error with `path`, unless it already names it (I/O errors do).
+#[cfg(not(target_arch = "wasm32"))]
+fn in_file(path: impl fmt::Display) -> impl FnOnce(DataError) -> DataError {
+    move |error| match error {
+        DataError::Io { .. } | DataError::InFile { .. } => error,
+        _ => DataError::InFile {
+            path: path.to_string(),
+            error: Box::new(error),
+        },
+    }
 }
 
 /// Reads a whole file, refusing one larger than [`MAX_DECOMPRESSED_BYTES`].

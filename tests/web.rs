@@ -64,7 +64,12 @@ fn bad_inputs_are_errors_not_panics() {
     set(&config, "steps", 0);
     assert!(message(Lab::new(config, DATA, None, None).err().unwrap()).contains("steps"));
     assert!(message(preset_config("nonsense").err().unwrap()).contains("unknown preset"));
-    assert!(message(Lab::new(small_config(), b"not data", None, None).err().unwrap()).contains("data file"));
+    assert!(message(
+        Lab::new(small_config(), b"not data", None, None)
+            .err()
+            .unwrap()
+    )
+    .contains("data file"));
     let mut lab = Lab::new(small_config(), DATA, None, None).unwrap();
     assert!(message(lab.classify(&[0.5; 10]).err().unwrap()).contains("784"));
     let bad_idx = Lab::new(
@@ -139,13 +144,20 @@ fn save_then_load_keeps_every_weight_bit_for_bit() {
     lab.train(7).unwrap();
     let saved = lab.save().unwrap();
     let restored = Lab::load(&saved, DATA, None, None).unwrap();
-    assert_eq!(restored.save().unwrap(), saved, "the weights survive a round trip");
+    assert_eq!(
+        restored.save().unwrap(),
+        saved,
+        "the weights survive a round trip"
+    );
     assert_eq!(
         json(&restored.predictions(12).unwrap()),
         json(&lab.predictions(12).unwrap()),
         "the same probabilities for the same digits"
     );
-    assert_eq!(json(&restored.config().unwrap()), json(&lab.config().unwrap()));
+    assert_eq!(
+        json(&restored.config().unwrap()),
+        json(&lab.config().unwrap())
+    );
 }
 
 #[wasm_bindgen_test]
@@ -163,10 +175,10 @@ fn a_trained_classifier_is_confident_on_clean_digits() {
             .collect();
         let sum: f64 = p.iter().sum();
         assert!((sum - 1.0).abs() < 1e-4, "probabilities sum to {sum}");
-        let (arg, max) = p
-            .iter()
-            .enumerate()
-            .fold((0, 0.0), |(a, m), (j, &v)| if v > m { (j, v) } else { (a, m) });
+        let (arg, max) = p.iter().enumerate().fold(
+            (0, 0.0),
+            |(a, m), (j, &v)| if v > m { (j, v) } else { (a, m) },
+        );
         assert_eq!(predicted.get(i as u32).as_f64(), Some(arg as f64));
         best = best.max(max);
     }
@@ -182,7 +194,13 @@ fn the_schema_lists_every_preset_and_experiment_the_engine_knows() {
         .iter()
         .map(|p| get(&p, "name").as_string().unwrap())
         .collect();
-    for name in ["classification", "tutorial", "gradients", "tplus1", "compression"] {
+    for name in [
+        "classification",
+        "tutorial",
+        "gradients",
+        "tplus1",
+        "compression",
+    ] {
         assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
     }
     for p in presets.iter() {
@@ -195,5 +213,8 @@ fn the_schema_lists_every_preset_and_experiment_the_engine_knows() {
         let compare = get(&p, "compare");
         assert!(run_configs(get(&p, "config"), compare).is_ok(), "{name}");
     }
-    assert_eq!(js_sys::Array::from(&get(&schema, "experiments")).length(), 4);
+    assert_eq!(
+        js_sys::Array::from(&get(&schema, "experiments")).length(),
+        4
+    );
 }

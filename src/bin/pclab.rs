@@ -1,16 +1,14 @@
 //! The pclab command line: the engine, natively, for sweeps, benchmarks and exact checks.
 //!
-//! One subcommand per module under `src/cli/`; `main` only dispatches.
+//! One subcommand per module under `src/cli/`; `main` only dispatches. Exit status: 0
+//! success, 1 runtime error, 2 usage error.
 
 #[path = "../cli/mod.rs"]
 mod cli;
 
-use clap::Parser;
-
 fn main() {
-    let args = cli::Cli::parse();
-    if let Err(message) = cli::run(args) {
-        eprintln!("pclab: {message}");
-        std::process::exit(1);
+    if let Err(failure) = cli::run(cli::parse()) {
+        eprintln!("pclab: {}", failure.message());
+        std::process::exit(failure.code());
     }
 }

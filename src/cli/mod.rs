@@ -2,10 +2,18 @@
 
 pub mod bench;
 pub mod grads;
+pub mod seeds;
+pub mod settings;
 pub mod sweep;
 pub mod train;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::fmt::Display;
+
+/// The exit statuses, as `--help` and the README list them.
+const EXIT_STATUS: &str = "Exit status: 0 success; 1 runtime error (an unreadable or malformed \
+input file, a failed run); 2 usage error (an unknown flag, a missing or bad value, an \
+inconsistent configuration).";
 
 /// pclab: predictive coding networks, exact and fast.
 #[derive(Parser, Debug)]
@@ -23,16 +31,61 @@ enum Command {
     /// Computes a reference case (golden JSON schema) in f64 and prints one JSON object
     /// with the field names of the case's `expected`.
     Grads(grads::Args),
-    /// Trains an experiment (classify, compress, generate, tradeoff) with PC, BP or BP through inference; one JSON
-    /// object per epoch on stdout.
+    /// Trains an experiment (classify, compress, generate, tradeoff) with PC, BP or BP
+    /// through inference; one JSON object per epoch on stdout.
     Train(train::Args),
     /// Trains the tradeoff experiment at every λ (PC or BP through inference) and prints
     /// test accuracy against reconstruction MSE, one JSON object per λ.
     SweepTradeoff(sweep::SweepArgs),
 }
 
-/// Runs the chosen subcommand; the error is printed by `main`.
-pub fn run(cli: Cli) -> Result<(), String> {
+/// Why a subcommand failed, which decides the exit status.
+#[derive(Debug)]
+pub enum Failure {
+    /// The command line asks for something impossible (exit status 2, as clap's own
+    /// usage errors).
+    Usage(String),
+    /// Something went wrong while running (exit status 1).
+    Runtime(String),
+}
+
+impl Failure {
+    /// The process exit status.
+    pub fn code(&self) -> i32 {
+        match self {
+            Self::Usage(_) => 2,
+            Self::Runtime(_) => 1,
+        }
+    }
+
+    /// The message for stderr.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Usage(m) | Self::Runtime(m) => m,
+        }
+    }
+}
+
+/// A usage error from anything displayable.
+pub fn usage(e: impl Display) -> Failure {
+    Failure::Usage(e.to_string())
+}
+
+/// A runtime error from anything displayable.
+pub fn runtime(e: impl Display) -> Failure {
+    Failure::Runtime(e.to_string())
+}
+
+/// Parses the process arguments; on a usage error, prints it and exits with status 2.
+pub fn parse() -> Cli {
+    let command = Cli::command()
+        .after_help(EXIT_STATUS)
+        .mut_subcommands(|sub| sub.after_help(EXIT_STATUS));
+    Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
+}
+
+/// Runs the chosen subcommand; the failure is printed by `main`.
+pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Bench(args) => bench::run(&args),
         Command::Grads(args) => grads::run(&args),

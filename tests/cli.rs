@@ -1,0 +1,443 @@
+//! The `pclab` binary as people type it: flags in any order, `--name=value`, the page's
+//! URL keys, every hyperparameter in `--help`, bounds with clear messages and exit status
+//! 2 for usage errors (1 for runtime errors), errors naming the file at fault, and
+//! `--seeds`. Runs train on tiny IDX files (8×8 images), well under a second each.
+#![cfg(not(target_arch = "wasm32"))]
+
+use pclab::config::Config;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What a run of the binary left behind.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// The JSON lines on stdout.
+    fn lines(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect()
+    }
+}
+
+/// Runs `pclab args…` in the repository, killing it (and failing) after 30 s.
+fn pclab<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pclab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the pclab binary runs");
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(30) {
+            child.kill().ok();
+            panic!("pclab {:?} still runs after 30 s", args_text(args));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().expect("output");
+    Run {
+        code: out.status.code().expect("an exit status, not a signal"),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+fn args_text<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let words: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy()).collect();
+    words.join(" ")
+}
+
+/// `pclab args…` split on spaces.
+fn pclab_str(args: &str) -> Run {
+    pclab(&args.split_whitespace().collect::<Vec<_>>())
+}
+
+/// Asserts a usage error (status 2) whose message contains every one of `needles`.
+fn assert_usage(run: &Run, needles: &[&str]) {
+    assert_eq!(run.code, 2, "stderr: {}", run.stderr);
+    for needle in needles {
+        assert!(run.stderr.contains(needle), "{needle:?} in {}", run.stderr);
+    }
+}
+
+/// A fresh directory under the system's temporary directory.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pclab-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An IDX file of unsigned bytes.
+fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0, 0, 0x08, dims.len() as u8];
+    for d in dims {
+        out.extend_from_slice(&d.to_be_bytes());
+    }
+    out.extend_from_slice(data);
+    out
+}
+
+/// Four tiny IDX files in `dir` (64 training and 32 test images of 8×8, labels 0..9):
+/// train images, train labels, test images, test labels.
+fn tiny_idx(dir: &Path) -> [PathBuf; 4] {
+    let pixel = |i: usize| (i * 37 % 251) as u8;
+    let files = [
+        (
+            "train-images",
+            idx(&[64, 8, 8], &(0..64 * 64).map(pixel).collect::<Vec<_>>()),
+        ),
+        (
+            "train-labels",
+            idx(&[64], &(0..64).map(|i| (i % 10) as u8).collect::<Vec<_>>()),
+        ),
+        (
+            "test-images",
+            idx(&[32, 8, 8], &(0..32 * 64).map(pixel).collect::<Vec<_>>()),
+        ),
+        (
+            "test-labels",
+            idx(
+                &[32],
+                &(0..32).map(|i| (i * 3 % 10) as u8).collect::<Vec<_>>(),
+            ),
+        ),
+    ];
+    files.map(|(name, bytes)| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    })
+}
+
+/// `--idx` and the four paths, then `rest` split on spaces.
+fn with_idx(files: &[PathBuf; 4], command: &str, rest: &str) -> Vec<String> {
+    let mut args = vec![command.to_string(), "--idx".into()];
+    args.extend(files.iter().map(|p| p.display().to_string()));
+    args.extend(rest.split_whitespace().map(String::from));
+    args
+}
+
+#[test]
+fn settings_before_and_after_other_flags_and_presets_all_apply() {
+    let files = tiny_idx(&temp_dir("order"));
+    for rest in [
+        "--experiment classify --rule pc --epochs 2 --hidden 16 --batch 64",
+        "--hidden 16 --preset classification --batch 64 --epochs 2",
+        "--epochs=2 --hidden=16 --batch=64 --rule=pc",
+    ] {
+        let run = pclab(&with_idx(&files, "train", rest));
+        assert_eq!(run.code, 0, "{rest}: {}", run.stderr);
+        let lines = run.lines();
+        assert_eq!(lines.len(), 2, "{rest}: two epochs");
+        assert_eq!(lines[1]["epoch"], 2);
+        // 64 images in batches of 64: one step per epoch.
+        assert_eq!(lines[1]["step"], 2, "{rest}: --batch applied");
+    }
+}
+
+#[test]
+fn url_keys_and_both_spellings_of_names_are_accepted() {
+    let files = tiny_idx(&temp_dir("keys"));
+    for rest in [
+        "--T 4",
+        "--T=4",
+        "--steps 4 --inference_lr 0.2",
+        "--inference-lr=0.2 --steps=4 --inference_momentum 0.1",
+    ] {
+        let run = pclab(&with_idx(&files, "train", &format!("{rest} --hidden 8")));
+        assert_eq!(run.code, 0, "{rest}: {}", run.stderr);
+        let trace = run.lines()[0]["energy_trace"].as_array().unwrap().len();
+        assert_eq!(trace, 5, "{rest}: T = 4 gives 5 states");
+    }
+}
+
+#[test]
+fn help_lists_every_hyperparameter_with_its_default_and_the_exit_statuses() {
+    let help = pclab_str("train --help");
+    assert_eq!(help.code, 0);
+    let Value::Object(fields) = serde_json::to_value(Config::default()).unwrap() else {
+        panic!("Config serialises to an object")
+    };
+    for (name, value) in fields {
+        let flag = format!("--{} <VALUE>", name.replace('_', "-"));
+        let line = help
+            .stdout
+            .lines()
+            .find(|l| l.contains(&flag))
+            .unwrap_or_else(|| panic!("{flag} in train --help"));
+        let default = match value {
+            Value::String(s) => s,
+            Value::Array(a) => a
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            other => other.to_string(),
+        };
+        assert!(line.contains(&format!("[default: {default}]")), "{line}");
+    }
+    assert!(help.stdout.contains("--T"), "the URL key of steps");
+    for command in ["--help", "train --help", "bench --help", "grads --help"] {
+        let out = pclab_str(command).stdout;
+        assert!(
+            out.contains("1 runtime error") && out.contains("2 usage error"),
+            "exit statuses in {command}"
+        );
+    }
+}
+
+#[test]
+fn bench_seconds_must_be_finite_positive_and_at_most_600() {
+    for seconds in ["inf", "NaN", "-1", "0", "601", "two"] {
+        let run = pclab(&["bench", "--seconds", seconds]);
+        assert_usage(&run, &["--seconds", "above 0 and at most 600"]);
+        assert!(
+            !run.stderr.contains("unexpected argument"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_usage(
+        &pclab_str("bench --seconds 1 --only no-such-workload"),
+        &["no workload"],
+    );
+}
+
+#[test]
+fn counts_out_of_bounds_are_usage_errors() {
+    assert_usage(&pclab_str("train --epochs 0"), &["--epochs", "1..=1000"]);
+    assert_usage(&pclab_str("train --epochs -3"), &["--epochs", "1..=1000"]);
+    assert_usage(&pclab_str("train --epochs 1001"), &["--epochs"]);
+    assert_usage(
+        &pclab_str("train --T 0"),
+        &["steps (T) must be a whole number from 1 to"],
+    );
+    assert_usage(&pclab_str("train --hidden 100000"), &["hidden sizes"]);
+    assert_usage(&pclab_str("train --batch 0"), &["batch must be"]);
+    assert_usage(&pclab_str("train --lr -1"), &["lr must be"]);
+    assert_usage(&pclab_str("train --no-such-flag 3"), &["--no-such-flag"]);
+    assert_usage(&pclab_str("train --preset nope"), &["unknown preset"]);
+    assert_usage(&pclab_str("sweep-tradeoff --lambdas 0.5,1.5"), &["[0, 1]"]);
+}
+
+#[test]
+fn each_bad_idx_file_is_named_in_the_error() {
+    let dir = temp_dir("bad-idx");
+    let files = tiny_idx(&dir);
+    for (i, file) in files.iter().enumerate() {
+        let mut broken = files.clone();
+        broken[i] = dir.join(format!("truncated-{i}"));
+        std::fs::write(&broken[i], &std::fs::read(file).unwrap()[..6]).unwrap();
+        let run = pclab(&with_idx(&broken, "train", "--hidden 8"));
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let named: Vec<bool> = broken
+            .iter()
+            .map(|p| run.stderr.contains(&p.display().to_string()))
+            .collect();
+        let expected: Vec<bool> = (0..4).map(|j| j == i).collect();
+        assert_eq!(named, expected, "only file {i} named in {}", run.stderr);
+        assert!(run.stderr.contains("truncated header"), "{}", run.stderr);
+    }
+    // Images and labels that disagree: both files named.
+    let mut swapped = files.clone();
+    swapped[1] = files[3].clone();
+    let run = pclab(&with_idx(&swapped, "train", ""));
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(&format!(
+            "{} and {}: images and labels disagree",
+            files[0].display(),
+            files[3].display()
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn float_idx_data_is_refused_as_unsupported() {
+    let dir = temp_dir("float-idx");
+    let mut files = tiny_idx(&dir);
+    let mut bytes = std::fs::read(&files[0]).unwrap();
+    bytes[2] = 0x0d;
+    files[0] = dir.join("float-images");
+    std::fs::write(&files[0], bytes).unwrap();
+    let run = pclab(&with_idx(&files, "train", ""));
+    assert_eq!(run.code, 1);
+    let expected = format!(
+        "{}: IDX images: element type 0x0d (f32) is not supported, expected 0x08 (unsigned byte)",
+        files[0].display()
+    );
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+}
+
+#[test]
+fn a_missing_data_file_is_named_once() {
+    let run = pclab_str("train --data /nonexistent/mnist.bin.gz");
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stderr.matches("/nonexistent/mnist.bin.gz").count(), 1);
+    let run = pclab_str("train --data README.md");
+    assert_eq!(run.code, 1);
+    assert!(run
+        .stderr
+        .contains("README.md: shipped data set: wrong magic number"));
+}
+
+#[test]
+fn cases_with_huge_steps_or_sizes_are_refused_before_allocating() {
+    let dir = temp_dir("cases");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden");
+    let strict: Value = serde_json::from_str(
+        &std::fs::read_to_string(golden.join("t2p_strict_tanh_L3_b1_eta0p5_n20_mse_mean.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let tutorial: Value = serde_json::from_str(
+        &std::fs::read_to_string(golden.join("tut_h2_w4_b4_T31_k50.json")).unwrap(),
+    )
+    .unwrap();
+    let huge = 1_000_000_000_000_u64;
+    let edits: [(&Value, &str, Value, &str); 4] = [
+        (&strict, "n", huge.into(), "at most 10000"),
+        (&tutorial, "T", huge.into(), "at most 10000"),
+        (
+            &strict,
+            "layers",
+            serde_json::json!([3, huge, 3]),
+            "sizes must be 1 to 4096",
+        ),
+        (
+            &strict,
+            "layers",
+            serde_json::json!(vec![3; 1000]),
+            "2 to 64",
+        ),
+    ];
+    for (i, (base, field, value, message)) in edits.into_iter().enumerate() {
+        let mut case = base.clone();
+        case[field] = value;
+        if field == "T" {
+            case["n"] = case["T"].clone();
+        }
+        let path = dir.join(format!("case-{i}.json"));
+        std::fs::write(&path, case.to_string()).unwrap();
+        let run = pclab(&[Path::new("grads"), &path]);
+        assert_eq!(run.code, 1, "{field}: {}", run.stderr);
+        assert!(run.stderr.contains(message), "{field}: {}", run.stderr);
+        assert!(!run.stderr.contains("backtrace"), "{}", run.stderr);
+    }
+    let ok = pclab(&[
+        Path::new("grads"),
+        &golden.join("tut_h2_w4_b4_T31_k50.json"),
+    ]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+}
+
+#[test]
+fn seeds_train_once_per_seed_and_summarise_mean_and_sample_sd() {
+    let files = tiny_idx(&temp_dir("seeds"));
+    let run = pclab(&with_idx(
+        &files,
+        "train",
+        "--seeds 0..3 --hidden 8 --batch 64",
+    ));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines = run.lines();
+    assert_eq!(lines.len(), 4, "three seeds of one epoch and a summary");
+    let seeds: Vec<&Value> = lines[..3].iter().map(|l| &l["seed"]).collect();
+    assert_eq!(seeds, [0, 1, 2]);
+    let summary = &lines[3]["summary"];
+    assert_eq!(summary["seeds"], serde_json::json!([0, 1, 2]));
+    let accuracies: Vec<f64> = lines[..3]
+        .iter()
+        .map(|l| l["accuracy"].as_f64().unwrap())
+        .collect();
+    let mean = accuracies.iter().sum::<f64>() / 3.0;
+    let sd = (accuracies.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+    let accuracy = &summary["accuracy"];
+    assert!((accuracy["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
+    assert!((accuracy["sd"].as_f64().unwrap() - sd).abs() < 1e-12);
+    assert_eq!(
+        summary["mse"],
+        Value::Null,
+        "classification measures no MSE"
+    );
+    assert!(
+        run.stderr.contains("mean ± sd"),
+        "the table: {}",
+        run.stderr
+    );
+
+    let list = pclab(&with_idx(
+        &files,
+        "train",
+        "--hidden 8 --seeds 5,7 --epochs 2",
+    ));
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let lines = list.lines();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[4]["summary"]["seeds"], serde_json::json!([5, 7]));
+    assert_eq!(lines[4]["summary"]["epochs"], 2);
+
+    assert_usage(&pclab_str("train --seeds 3..3"), &["names no seed"]);
+    assert_usage(&pclab_str("train --seeds 0..1000"), &["more than 100"]);
+    assert_usage(&pclab_str("train --seeds 1,x"), &["not a seed"]);
+    assert_usage(&pclab_str("train --seeds 0..2 --seed 4"), &["--seed"]);
+}
+
+#[test]
+fn sweep_takes_lambdas_after_the_settings() {
+    let files = tiny_idx(&temp_dir("sweep"));
+    let run = pclab(&with_idx(
+        &files,
+        "sweep-tradeoff",
+        "--rule pc --hidden 8 --latent 4 --T 3 --lambdas 0.25,0.75",
+    ));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lambdas: Vec<f64> = run
+        .lines()
+        .iter()
+        .map(|l| l["point"]["lambda"].as_f64().unwrap())
+        .collect();
+    assert_eq!(lambdas, [0.25, 0.75]);
+}
+
+#[test]
+fn sweep_with_seeds_summarises_each_lambda() {
+    let files = tiny_idx(&temp_dir("sweep-seeds"));
+    let run = pclab(&with_idx(
+        &files,
+        "sweep-tradeoff",
+        "--hidden 8 --latent 4 --T 3 --lambdas 0.25,0.75 --seeds 3,4",
+    ));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines = run.lines();
+    assert_eq!(
+        lines.len(),
+        6,
+        "two λ for each of two seeds, then two summaries"
+    );
+    for (line, lambda) in lines[4..].iter().zip([0.25, 0.75]) {
+        let summary = &line["summary"];
+        assert_eq!(summary["lambda"], lambda);
+        assert_eq!(summary["seeds"], serde_json::json!([3, 4]));
+        let values: Vec<f64> = lines[..4]
+            .iter()
+            .filter(|l| l["point"]["lambda"] == lambda)
+            .map(|l| l["point"]["mse"].as_f64().unwrap())
+            .collect();
+        assert_eq!(summary["mse"]["values"], serde_json::json!(values));
+        let mean = (values[0] + values[1]) / 2.0;
+        assert!((summary["mse"]["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
+    }
+}
