@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toMnist, inkBox, centreOfMass } from '../www/draw.js';
-import { readState, writeState, runConfigs, parseValue, SETTINGS } from '../www/settings.js';
+import { readFileSync } from 'node:fs';
+import { readState, writeState, settingsOf } from '../www/settings.js';
+import { initSync, configSchema, configWithSettings, runConfigs, presetConfig } from '../www/pkg/pclab.js';
 import { idxKind } from '../www/idx.js';
 
 /** A width×height image with a filled rectangle of ink. */
@@ -34,43 +36,80 @@ test('an empty pad gives no digit', () => {
   assert.equal(toMnist(new Float32Array(100), 10, 10), null);
 });
 
-const engine = {
-  defaultConfig: () => ({ experiment: 'classify', rule: 'pc', hidden: [128, 128, 128], steps: 8, lr: 0.001, seed: 1, accumulate: false, inference_lr: 0.1 }),
-  presetConfig: (name) => {
-    if (name !== 'compression') throw new Error(`unknown preset ${name}`);
-    return { ...engine.defaultConfig(), experiment: 'compress', steps: 35 };
-  },
-};
+// The real engine (the built wasm module), as the page uses it.
+initSync({ module: readFileSync(new URL('../www/pkg/pclab_bg.wasm', import.meta.url)) });
+const schema = configSchema();
+const engine = { schema, withSettings: configWithSettings, runConfigs };
+const view = { embed: false, hide: [] };
 
 test('URL state round-trips every setting', () => {
   const { state, errors } = readState('?T=5&hidden=64,32&seed=7&compare=bp', engine);
   assert.deepEqual(errors, []);
   assert.equal(state.config.steps, 5);
   assert.deepEqual(state.config.hidden, [64, 32]);
-  const again = readState(writeState(state, { embed: false, hide: [] }), engine);
+  const again = readState(writeState(state, view, schema), engine);
+  assert.deepEqual(again.errors, []);
   assert.deepEqual(again.state, state);
-  assert.deepEqual(runConfigs(state).map((c) => c.rule), ['pc', 'bp']);
+  assert.deepEqual(runConfigs(state.config, state.page.compare).map((c) => c.rule), ['pc', 'bp']);
 });
 
-test('presets load; bad parameters are reported and ignored', () => {
+test('every preset the page offers is exactly the engine preset', () => {
+  assert.ok(schema.presets.length >= 7);
+  for (const p of schema.presets) {
+    const { state, errors } = readState(`?preset=${p.name}`, engine);
+    assert.deepEqual(errors, [], p.name);
+    assert.deepEqual(state.config, presetConfig(p.name), p.name);
+    // And through the URL the page writes for it.
+    assert.deepEqual(readState(writeState(state, view, schema), engine).state.config, presetConfig(p.name), p.name);
+  }
+  for (const name of ['gradients', 'tplus1', 'tutorial']) assert.ok(schema.presets.some((p) => p.name === name), name);
+});
+
+test('presets load; bad parameters, prototype names and repeated keys are reported and ignored', () => {
   assert.equal(readState('?preset=compression', engine).state.config.experiment, 'compress');
   const { state, errors } = readState('?preset=nope&T=-3&lr=abc&bogus=1', engine);
   assert.equal(errors.length, 4, errors.join('\n'));
   assert.match(errors.join(' '), /nope/);
-  assert.equal(state.config.steps, 8);
-  assert.equal(state.config.lr, 0.001);
+  assert.equal(state.config.steps, schema.defaults.steps);
+  assert.equal(state.config.lr, schema.defaults.lr);
+  for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+    const r = readState(`?preset=${name}&${name}=1`, engine);
+    assert.equal(r.errors.length, 2, `${name}: ${r.errors.join(' ')}`);
+    assert.deepEqual(r.state.config, schema.defaults, name);
+  }
+  const twice = readState('?T=5&T=9', engine);
+  assert.equal(twice.state.config.steps, 5);
+  assert.match(twice.errors.join(' '), /given 2 times/);
+  assert.match(readState('?hidden=0x10', engine).errors.join(' '), /hidden/);
 });
 
-test('settings parse strictly', () => {
-  const T = SETTINGS.find((s) => s.key === 'T');
-  assert.deepEqual(parseValue(T, '12'), { value: 12 });
-  assert.ok(parseValue(T, '1.5').error);
-  assert.ok(parseValue(T, '').error);
-  assert.ok(parseValue(SETTINGS.find((s) => s.name === 'hidden'), '12,x').error);
+test('an invalid combination is refused by name and leaves a usable config', () => {
+  const { state, errors } = readState('?rule=bp-through-inference', engine);
+  assert.match(errors.join(' '), /classify experiment trains by pc or bp/);
+  assert.equal(state.config.rule, 'pc');
+  const compress = readState('?experiment=compress', engine).state.config;
+  assert.equal(compress.output_energy, 'gaussian', 'compress starts from its own preset');
+  const r = readState('?preset=tradeoff&compare=accumulate&rule=bp-through-inference', engine);
+  assert.equal(r.state.page.compare, 'off');
+  assert.match(r.errors.join(' '), /compare/);
 });
+
+test('the page takes its limits from the engine', () => {
+  const settings = settingsOf(schema);
+  const T = settings.find((s) => s.key === 'T');
+  assert.equal(T.name, 'steps');
+  assert.equal(T.max, 1000);
+  assert.equal(settings.find((s) => s.name === 'batch').max, 8192);
+  assert.equal(settings.find((s) => s.name === 'hidden').max_len, 16);
+  assert.deepEqual(settings.find((s) => s.name === 'activation').choices, ['identity', 'tanh', 'sigmoid', 'relu', 'leaky-relu', 'gelu']);
+  assert.throws(() => configWithSettings(schema.defaults, ['steps'], ['1001']), /steps/);
+  assert.throws(() => configWithSettings(schema.defaults, ['steps'], ['1.5']), /steps/);
+});
+
 
 test('IDX magic numbers tell images from labels', () => {
   assert.equal(idxKind(new Uint8Array([0, 0, 8, 3])), 'images');
+  assert.equal(idxKind(new Uint8Array([0, 0, 0x0d, 3])), 'images', 'the engine names unsupported element types');
   assert.equal(idxKind(new Uint8Array([0, 0, 8, 1])), 'labels');
   assert.equal(idxKind(new Uint8Array([1, 2, 3, 4])), null);
 });

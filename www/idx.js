@@ -15,9 +15,12 @@ async function head(bytes, n = 4) {
   }
 }
 
-/** 'images', 'labels' or null, from an IDX magic number (0, 0, 0x08 = u8, dimensions). */
+/**
+ * 'images', 'labels' or null, from an IDX magic number (0, 0, element type, dimensions).
+ * The element type is the engine's to check (it names what it supports).
+ */
 export function idxKind(magic) {
-  if (magic.length < 4 || magic[0] !== 0 || magic[1] !== 0 || magic[2] !== 0x08) return null;
+  if (magic.length < 4 || magic[0] !== 0 || magic[1] !== 0) return null;
   return { 3: 'images', 1: 'labels' }[magic[3]] ?? null;
 }
 

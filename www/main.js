@@ -1,7 +1,10 @@
 // Page wiring: reads the state from the URL, builds the controls and panels, and talks
-// to the worker that owns the engine. The page only draws; it never trains.
-import init, { version, defaultConfig, presetConfig, Lab } from './pkg/pclab.js';
-import { readState, writeState, runConfigs, runNames } from './settings.js';
+// to the worker that owns the engine (protocol.js). The page only draws; it never trains.
+// What a setting may be, which panels an experiment has and what a preset is are the
+// engine's: the page asks its schema and its parser.
+import init, { version, configSchema, configWithSettings, runConfigs } from './pkg/pclab.js';
+import { readState, writeState, runNames, experimentOf } from './settings.js';
+import { REQUEST, REPLY } from './protocol.js';
 import { History } from './history.js';
 import { fmt } from './dom.js';
 import * as controls from './panels/controls.js';
@@ -28,19 +31,33 @@ document.querySelector('.dismiss').addEventListener('click', () => { errorBox.hi
 
 /** Subscribers to worker messages, by type. */
 const listeners = new Map();
+let nextId = 1;
+
+/** The engine as the settings module uses it. */
+const engine = {
+  schema: null,
+  withSettings: (config, keys, values) => configWithSettings(config, keys, values),
+  runConfigs: (config, compare) => runConfigs(config, compare),
+};
 
 /** What every panel gets: the state, the history, the worker and the message bus. */
 const ctx = {
   state: null,
   view: null,
+  schema: null,
   history: new History(),
   running: false,
   worker: null,
-  names: () => runNames(ctx.state),
-  /** Whether this engine build's Lab has `method` (some views need newer engines). */
-  engineHas: (method) => typeof Lab.prototype[method] === 'function' || typeof Lab[method] === 'function',
+  /** The engine configs of the runs (one, or two when comparing). */
+  runs: () => engine.runConfigs(ctx.state.config, ctx.state.page.compare),
+  names: () => runNames(ctx.runs(), ctx.state.page),
+  /** The experiment table's row of the current experiment. */
+  experiment: () => experimentOf(ctx.schema, ctx.state.config),
+  /** Sends a request (protocol.js); returns its id, which its answer carries as `re`. */
   send(msg, transfer = []) {
-    ctx.worker.postMessage(msg, transfer);
+    const id = nextId++;
+    ctx.worker.postMessage({ ...msg, id }, transfer);
+    return id;
   },
   on(type, fn) {
     if (!listeners.has(type)) listeners.set(type, []);
@@ -50,18 +67,53 @@ const ctx = {
     for (const fn of listeners.get(type) ?? []) fn(msg);
   },
   showError,
-  /** Applies new settings: URL, then a fresh network (training continues if it ran). */
+  /**
+   * Applies one setting as the engine parses it; returns null, or the engine's message
+   * when it refuses (the state is then unchanged).
+   */
+  applySetting(name, text) {
+    try {
+      if (name === 'compare') {
+        engine.runConfigs(ctx.state.config, text);
+        ctx.setState({ config: ctx.state.config, page: { ...ctx.state.page, compare: text } });
+      } else {
+        ctx.setState({ config: engine.withSettings(ctx.state.config, [name], [text]), page: ctx.state.page });
+      }
+      return null;
+    } catch (err) {
+      return err.message;
+    }
+  },
+  /** Applies new settings: URL, controls, then a fresh network (training continues if it ran). */
   setState(state) {
     ctx.state = state;
     ctx.view = { ...ctx.view, preset: null };
-    history.replaceState(null, '', writeState(state, ctx.view));
+    showState();
     configure();
   },
 };
 
+/** The URL, the controls and the panels follow the state. */
+function showState() {
+  history.replaceState(null, '', writeState(ctx.state, ctx.view, ctx.schema));
+  controls.refresh(ctx);
+  showPanels();
+}
+
+/** Only the current experiment's panels, its key figure first (the engine's table). */
+function showPanels() {
+  const { views } = ctx.experiment();
+  for (const section of document.querySelectorAll('#panels > .panel')) {
+    const at = views.indexOf(section.dataset.name);
+    section.hidden = at < 0 || ctx.view.hide.includes(section.dataset.name);
+    section.style.order = String(at);
+  }
+}
+
 function configure() {
-  ctx.history.reset(runConfigs(ctx.state).length);
-  ctx.send({ type: 'configure', configs: runConfigs(ctx.state) });
+  const runs = ctx.runs();
+  ctx.history.reset(runs.length);
+  ctx.send({ type: REQUEST.CONFIGURE, configs: runs });
 }
 
 function setButtons(enabled) {
@@ -85,64 +137,83 @@ function setStatus(text) {
 }
 
 function wireButtons() {
-  $('play').addEventListener('click', () => ctx.send({ type: 'play' }));
-  $('pause').addEventListener('click', () => ctx.send({ type: 'pause' }));
-  $('step').addEventListener('click', () => ctx.send({ type: 'step' }));
-  $('reset').addEventListener('click', () => ctx.send({ type: 'reset' }));
+  $('play').addEventListener('click', () => ctx.send({ type: REQUEST.PLAY }));
+  $('pause').addEventListener('click', () => ctx.send({ type: REQUEST.PAUSE }));
+  $('step').addEventListener('click', () => ctx.send({ type: REQUEST.STEP }));
+  $('reset').addEventListener('click', () => ctx.send({ type: REQUEST.RESET }));
+}
+
+/** A loaded model brings its own configuration: the URL, controls and history follow it. */
+function modelLoaded({ config }) {
+  ctx.state = { config, page: { ...ctx.state.page, compare: 'off' } };
+  ctx.view = { ...ctx.view, preset: null };
+  ctx.history.reset(1);
+  showState();
 }
 
 function onWorkerMessage({ data }) {
   switch (data.type) {
-    case 'loaded':
+    case REPLY.LOADED:
       configure();
       break;
-    case 'configured':
-      ctx.history.reset(runConfigs(ctx.state).length);
+    case REPLY.CONFIGURED:
+      ctx.history.reset(ctx.runs().length);
       setButtons(true);
       setStatus('ready');
       // ?bench=1: time the fixed workloads in the worker once the engine is ready.
       if (ctx.view.bench && !ctx.benchStarted) {
         ctx.benchStarted = true;
-        ctx.send({ type: 'bench' });
+        ctx.send({ type: REQUEST.BENCH });
       }
       break;
-    case 'running':
+    case REPLY.MODEL_LOADED:
+      modelLoaded(data);
+      break;
+    case REPLY.RUNNING:
       ctx.running = data.running;
       if (data.running) setStatus('training');
       else if ($('status').textContent === 'training') setStatus('paused');
       break;
-    case 'records':
+    case REPLY.RECORDS:
       ctx.history.addRecords(data.records);
       break;
-    case 'visuals':
+    case REPLY.VISUALS:
       ctx.history.addEvaluations(data.runs.map((r) => r.evaluation));
       break;
-    case 'error':
-      showError(data.message);
+    case REPLY.ERROR:
+      showError(data.request ? `${data.request}: ${data.message}` : data.message);
+      if (data.request === REQUEST.CONFIGURE && ctx.lastGood) {
+        // The engine kept the last runs it could build: so does the page.
+        ctx.state = ctx.lastGood;
+        showState();
+      }
       break;
     default:
   }
-  if (['records', 'visuals', 'configured'].includes(data.type)) showMetrics();
+  if (data.type === REPLY.CONFIGURED) ctx.lastGood = ctx.state;
+  if ([REPLY.RECORDS, REPLY.VISUALS, REPLY.CONFIGURED, REPLY.MODEL_LOADED].includes(data.type)) showMetrics();
   ctx.emit(data.type, data);
 }
 
 function applyView(view) {
   document.body.classList.toggle('embed', view.embed);
   for (const name of view.hide) {
-    for (const node of document.querySelectorAll(`[data-name="${CSS.escape(name)}"]`)) node.hidden = true;
+    for (const node of document.querySelectorAll(`#controls [data-name="${CSS.escape(name)}"]`)) node.hidden = true;
   }
 }
 
 async function start() {
   await init();
   $('version').textContent = version();
-  const { state, view, errors } = readState(location.search, { defaultConfig, presetConfig });
+  ctx.schema = engine.schema = configSchema();
+  const { state, view, errors } = readState(location.search, engine);
   ctx.state = state;
   ctx.view = view;
   if (errors.length) showError(errors.join(' '));
   controls.mount(ctx);
   for (const p of PANELS) p.mount(ctx);
   applyView(view);
+  showState();
   wireButtons();
   ctx.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   ctx.worker.addEventListener('message', onWorkerMessage);
@@ -150,7 +221,7 @@ async function start() {
     e.preventDefault();
     showError(`The engine worker failed: ${e.message ?? 'unknown error'}`);
   });
-  ctx.send({ type: 'init' });
+  ctx.send({ type: REQUEST.INIT });
 }
 
 window.addEventListener('unhandledrejection', (e) => {

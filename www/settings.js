@@ -1,86 +1,55 @@
 // URL state: every setting, the seed included, lives in the query string, so a URL
-// restores an exact experiment (as in TensorFlow Playground). Pure functions of the URL
-// and the engine's default/preset configs; no DOM here.
+// restores an exact experiment (as in the TensorFlow Playground). The settings, their
+// values and bounds, the presets and the experiments come from the engine's schema
+// (configSchema()), and the engine parses every value (configWithSettings): only the
+// labels and one-line hints are written here. No DOM here.
 
-const int = (min, max) => ({ kind: 'int', min, max });
-const num = (min, max, { above = false } = {}) => ({ kind: 'number', min, max, above });
-const choice = (...choices) => ({ kind: 'choice', choices });
-
-/**
- * The settings, in the order the controls show them. `name` is the engine config field
- * (or a page setting), `key` the URL parameter, `label` what the control says.
- */
-export const SETTINGS = [
-  { name: 'experiment', label: 'experiment', ...choice('classify', 'compress', 'generate', 'tradeoff') },
-  { name: 'rule', label: 'learning rule', ...choice('pc', 'bp', 'bp-through-inference') },
-  { name: 'compare', label: 'compare with', page: true, ...choice('off', 'bp', 'accumulate') },
-  { name: 'inference', label: 'inference', ...choice('standard', 'strict', 'fixed-prediction', 'exact') },
-  { name: 'form', label: 'prediction form', ...choice('post', 'pre') },
-  { name: 'hidden', label: 'hidden sizes', kind: 'sizes' },
-  { name: 'activation', label: 'activation', ...choice('tanh', 'relu', 'leaky-relu', 'sigmoid', 'gelu', 'identity') },
-  { name: 'output_activation', label: 'output activation', ...choice('auto', 'identity', 'sigmoid', 'tanh', 'relu', 'leaky-relu', 'gelu') },
-  { name: 'output_energy', label: 'output energy', ...choice('gaussian', 'categorical', 'bernoulli') },
-  { name: 'steps', key: 'T', label: 'T (inference steps)', ...int(1, 500) },
-  { name: 'inference_lr', label: 'inference rate', ...num(0, 10, { above: true }) },
-  { name: 'inference_momentum', label: 'momentum', ...num(0, 0.999) },
-  { name: 'accumulate', label: 'accumulate (T+1)', kind: 'bool' },
-  { name: 'optimizer', label: 'optimizer', ...choice('adam', 'sgd', 'momentum') },
-  { name: 'lr', label: 'learning rate', ...num(0, 10, { above: true }) },
-  { name: 'lr_decay', label: 'rate decay / epoch', ...num(0, 1) },
-  { name: 'weight_decay', label: 'weight decay', ...num(0, 1) },
-  { name: 'batch', label: 'batch', ...int(1, 2048) },
-  { name: 'seed', label: 'seed', ...int(0, 2 ** 32 - 1) },
-  { name: 'augment', label: 'shift images (px)', ...int(0, 4) },
-  { name: 'lambda', label: 'λ (trade-off)', ...num(0, 1) },
-  { name: 'latent', label: 'latent size', ...int(1, 784) },
-].map((s) => ({ key: s.name, ...s }));
-
-const BY_KEY = new Map(SETTINGS.flatMap((s) => [[s.key, s], [s.name, s]]));
-
-/** Lecture presets: the engine's preset config plus page settings. */
-export const PRESETS = {
-  classification: { engine: 'classification' },
-  compression: { engine: 'compression' },
-  generation: { engine: 'generation' },
-  tradeoff: { engine: 'tradeoff' },
-  gradients: { engine: 'gradients' },
-  tplus1: { engine: 'tplus1', page: { compare: 'accumulate' } },
+/** What each control says, and its hint, by setting name. */
+export const LABELS = {
+  experiment: ['experiment', 'What the network learns: classify digits, compress them to a code, generate them from a class, or trade reconstruction against classification.'],
+  rule: ['learning rule', 'How the weights learn: PC (local updates from prediction errors), BP (backpropagation), or BP through the unrolled inference.'],
+  compare: ['compare with', 'Train a second network beside the first on the same batches: the other learning rule, or the tutorial\'s T+1 accumulated gradient.'],
+  inference: ['inference', 'How the beliefs settle: standard gradient descent on the energy, or Torch2PC\'s strict, fixed-prediction and exact variants.'],
+  form: ['prediction form', 'post: μ = f(W v + b); pre: μ = W f(v) + b.'],
+  hidden: ['hidden sizes', 'Units of each hidden layer, comma-separated, e.g. 128,128.'],
+  activation: ['activation', 'The nonlinearity f of every hidden block.'],
+  output_activation: ['output activation', 'The last block\'s nonlinearity; auto picks what fits the output energy.'],
+  output_energy: ['output energy', 'How the top layer is scored: Gaussian (squared error), categorical (softmax cross-entropy) or Bernoulli.'],
+  steps: ['T (inference steps)', 'How many steps the beliefs take to settle for each minibatch.'],
+  inference_lr: ['inference rate', 'Step size of the beliefs during inference.'],
+  inference_momentum: ['inference momentum', 'Momentum of the belief updates (0: none).'],
+  accumulate: ['accumulate (T+1)', 'Sum the weight gradient over every inference state, as the PC tutorial\'s code does.'],
+  optimizer: ['optimizer', 'How the weights follow their gradient: Adam, plain SGD, or SGD with momentum 0.9.'],
+  lr: ['learning rate', 'Step size of the weights.'],
+  lr_decay: ['rate decay / epoch', 'The learning rate is multiplied by this after every epoch (1: constant).'],
+  weight_decay: ['weight decay', 'L2 penalty on the weights.'],
+  batch: ['batch', 'Images per minibatch.'],
+  seed: ['seed', 'Fixes the initial weights and the order of the data: the same seed, the same run.'],
+  augment: ['shift images (px)', 'Shift each training image randomly by up to this many pixels.'],
+  latent: ['latent size', 'Numbers in the inferred code of each image.'],
+  lambda: ['λ (trade-off)', 'Weight of classification against reconstruction: 0 only reconstructs, 1 only classifies.'],
 };
-
-/** Whether this engine has setting `s` (page settings always exist). */
-export const isActive = (s, config) => Boolean(s.page) || s.name in config;
 
 /** URL parameters that are not settings. */
 const PAGE_KEYS = new Set(['preset', 'embed', 'hide', 'bench']);
 
-/** Parses one URL value for setting `s`; returns { value } or { error }. */
-export function parseValue(s, raw) {
-  const bad = (why) => ({ error: `${s.key}=${raw}: ${why}` });
-  const text = String(raw).trim();
-  switch (s.kind) {
-    case 'choice':
-      return s.choices.includes(text) ? { value: text } : bad(`expected one of ${s.choices.join(', ')}`);
-    case 'bool':
-      if (['1', 'true', 'on'].includes(text)) return { value: true };
-      if (['0', 'false', 'off'].includes(text)) return { value: false };
-      return bad('expected true or false');
-    case 'sizes': {
-      if (text === '') return { value: [] };
-      const sizes = text.split(',').map((t) => Number(t.trim()));
-      const ok = sizes.every((n) => Number.isInteger(n) && n >= 1 && n <= 4096) && sizes.length <= 8;
-      return ok ? { value: sizes } : bad('expected up to 8 comma-separated layer sizes, each 1…4096');
-    }
-    default: {
-      const n = text === '' ? NaN : Number(text);
-      if (!Number.isFinite(n)) return bad('not a number');
-      if (s.kind === 'int' && !Number.isInteger(n)) return bad('expected a whole number');
-      if (n < s.min || n > s.max || (s.above && n === s.min)) {
-        return bad(`must be ${s.above ? 'above' : 'at least'} ${s.min} and at most ${s.max}`);
-      }
-      return { value: n };
-    }
-  }
+/**
+ * The settings the controls show, in order: the engine's fields, then the page's
+ * comparison. Each: { name, key, kind, choices?, min?, max?, above?, max_len?, page?, label, hint }.
+ */
+export function settingsOf(schema) {
+  const compare = { name: 'compare', key: 'compare', kind: 'choice', choices: schema.compare, page: true };
+  return [...schema.fields, compare].map((s) => {
+    const [label, hint] = LABELS[s.name] ?? [s.name, ''];
+    return { ...s, label, hint };
+  });
 }
+
+/** The experiment table's row for `config`. */
+export const experimentOf = (schema, config) => schema.experiments.find((e) => e.name === config.experiment);
+
+/** Whether setting `s` changes what `config`'s experiment does. */
+export const applies = (schema, s, config) => Boolean(s.page) || experimentOf(schema, config).settings.includes(s.name);
 
 /** A setting's value as URL text. */
 export function formatValue(s, value) {
@@ -89,58 +58,73 @@ export function formatValue(s, value) {
   return String(value);
 }
 
-/**
- * Reads the page state from a query string.
- * `engine` is { defaultConfig, presetConfig } from the wasm module.
- * Returns { state: { config, page }, view: { embed, hide, preset, bench }, errors: [..] }.
- */
-export function readState(search, engine) {
-  const params = new URLSearchParams(search);
-  const errors = [];
-  let config = engine.defaultConfig();
-  let page = { compare: 'off' };
-  const presetName = params.get('preset');
-  let preset = null;
-  if (presetName !== null) {
-    preset = PRESETS[presetName] ? presetName : null;
-    if (!preset) {
-      errors.push(`Unknown preset '${presetName}'; known presets: ${Object.keys(PRESETS).join(', ')}.`);
-    } else {
-      config = presetEngineConfig(PRESETS[preset], engine, config);
-      page = { ...page, ...PRESETS[preset].page };
-    }
-  }
-  for (const [key, raw] of params) {
-    if (PAGE_KEYS.has(key)) continue;
-    const s = BY_KEY.get(key);
-    if (!s || !isActive(s, config)) {
-      errors.push(`Unknown URL parameter '${key}'.`);
-      continue;
-    }
-    const { value, error } = parseValue(s, raw);
-    if (error) errors.push(`Ignored ${error}.`);
-    else if (s.page) page[s.name] = value;
-    else config[s.name] = value;
-  }
-  const hide = (params.get('hide') ?? '').split(',').map((h) => BY_KEY.get(h.trim())?.name ?? h.trim()).filter(Boolean);
-  const embed = ['1', 'true'].includes(params.get('embed') ?? '');
-  const bench = ['1', 'true'].includes(params.get('bench') ?? '');
-  return { state: { config, page }, view: { embed, hide, preset, bench }, errors };
+/** A lookup by URL key and by name that knows nothing of Object.prototype. */
+function byKey(settings) {
+  return new Map(settings.flatMap((s) => [[s.key, s], [s.name, s]]));
 }
 
-/** The engine config of a preset; a preset the engine lacks falls back to `fallback`. */
-function presetEngineConfig(preset, engine, fallback) {
-  try {
-    return engine.presetConfig(preset.engine);
-  } catch {
-    return fallback;
+/**
+ * Reads the page state from a query string.
+ * `engine` is { schema, withSettings(config, keys, values), runConfigs(config, compare) }.
+ * Returns { state: { config, page }, view: { embed, hide, preset, bench }, errors: [..] }.
+ * Every config it returns is one the engine accepts: a value it refuses is reported and
+ * left out, so the page starts in a usable state whatever the URL says.
+ */
+export function readState(search, engine) {
+  const { schema } = engine;
+  const params = new URLSearchParams(search);
+  const errors = [];
+  let config = structuredClone(schema.defaults);
+  let page = { compare: 'off' };
+  const keys = [...new Set(params.keys())];
+  for (const key of keys) {
+    const n = params.getAll(key).length;
+    if (n > 1) errors.push(`'${key}' is given ${n} times; the first (${params.get(key)}) is used.`);
   }
+  const presetName = params.get('preset');
+  const preset = presetName === null ? undefined : schema.presets.find((p) => p.name === presetName);
+  if (presetName !== null && !preset) {
+    errors.push(`Unknown preset '${presetName}'; known presets: ${schema.presets.map((p) => p.name).join(', ')}.`);
+  } else if (preset) {
+    config = structuredClone(preset.config);
+    page = { ...page, compare: preset.compare };
+  }
+  const settings = byKey(settingsOf(schema));
+  // The experiment first: choosing one starts from its own settings, then the rest apply.
+  const ordered = [...keys.filter((k) => settings.get(k)?.name === 'experiment'), ...keys.filter((k) => settings.get(k)?.name !== 'experiment')];
+  for (const key of ordered) {
+    if (PAGE_KEYS.has(key)) continue;
+    const raw = params.get(key);
+    const s = settings.get(key);
+    if (!s) {
+      errors.push(`Unknown URL parameter '${key}'.`);
+    } else if (s.page) {
+      if (s.choices.includes(raw)) page[s.name] = raw;
+      else errors.push(`Ignored ${key}=${raw}: expected one of ${s.choices.join(', ')}.`);
+    } else {
+      try {
+        config = engine.withSettings(config, [s.name], [raw]);
+      } catch (err) {
+        errors.push(`Ignored ${key}=${raw}: ${err.message}.`);
+      }
+    }
+  }
+  try {
+    engine.runConfigs(config, page.compare);
+  } catch (err) {
+    errors.push(`Ignored compare=${page.compare}: ${err.message}.`);
+    page.compare = 'off';
+  }
+  const hide = (params.get('hide') ?? '').split(',').map((h) => settings.get(h.trim())?.name ?? h.trim()).filter(Boolean);
+  const embed = ['1', 'true'].includes(params.get('embed') ?? '');
+  const bench = ['1', 'true'].includes(params.get('bench') ?? '');
+  return { state: { config, page }, view: { embed, hide, preset: preset?.name ?? null, bench }, errors };
 }
 
 /** The query string for a state and view (every setting written out). */
-export function writeState({ config, page }, view) {
+export function writeState({ config, page }, view, schema) {
   const params = new URLSearchParams();
-  for (const s of SETTINGS) {
+  for (const s of settingsOf(schema)) {
     const value = s.page ? page[s.name] : config[s.name];
     if (value !== undefined) params.set(s.key, formatValue(s, value));
   }
@@ -150,22 +134,10 @@ export function writeState({ config, page }, view) {
   return `?${params}`;
 }
 
-/** The engine configs of the runs: one, or two side by side when comparing. */
-export function runConfigs({ config, page }) {
-  switch (page.compare) {
-    case 'bp':
-      return [config, { ...config, rule: config.rule === 'bp' ? 'pc' : 'bp' }];
-    case 'accumulate':
-      return [{ ...config, accumulate: false }, { ...config, accumulate: true }];
-    default:
-      return [config];
-  }
-}
-
 /** A short name for each run, for legends. */
-export function runNames({ config, page }) {
-  return runConfigs({ config, page }).map((c) => {
-    const rule = c.rule === 'pc' ? 'PC' : c.rule === 'bp' ? 'BP' : 'BP-thru-inf';
+export function runNames(configs, page) {
+  return configs.map((c) => {
+    const rule = { pc: 'PC', bp: 'BP', 'bp-through-inference': 'BP-thru-inf' }[c.rule] ?? c.rule;
     return page.compare === 'accumulate' ? `${rule} ${c.accumulate ? 'T+1 accumulated' : 'clean'}` : rule;
   });
 }

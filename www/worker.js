@@ -1,8 +1,10 @@
 // The module Worker that owns the wasm engine. Weights, beliefs and the data set stay in
 // wasm memory; the page receives small metric records and images as transferable typed
 // arrays. Training runs in short chunks with a yield between them, so pause, step and
-// reset messages are handled promptly and the page never freezes.
-import init, { Lab } from './pkg/pclab.js';
+// reset messages are handled promptly and the page never freezes. The messages are those
+// of protocol.js; which views each run has comes from the engine's experiment table.
+import init, { Lab, configSchema } from './pkg/pclab.js';
+import { REQUEST, REPLY } from './protocol.js';
 
 const CHUNK_MS = 60; // aim for chunks this long
 const VISUALS_MS = 700; // refresh images and energy traces at most this often
@@ -16,6 +18,7 @@ const REPLAY_INDEX = 0; // the test digit whose beliefs the inference panel repl
 // over the test set (an estimate, refreshed often); classify uses the whole test set.
 const EVAL_SAMPLES = 500;
 
+let schema = null; // the engine's configuration schema
 let shipped = null; // the shipped MNIST bytes
 let custom = null; // { images, labels } IDX bytes the user brought
 let configs = []; // one engine config per run
@@ -30,21 +33,27 @@ let busy = false;
 let scheduled = false;
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
-const postError = (err) => post({ type: 'error', message: String(err?.message ?? err) });
+const postError = (err, request) => post({ type: REPLY.ERROR, ...request, message: String(err?.message ?? err) });
 
 function freeLabs() {
   for (const lab of labs) lab.free?.();
   labs = [];
 }
 
-/** Builds the runs from `configs`, on the shipped data or the user's. */
+/** The data the runs train on: the user's IDX files, or the shipped set. */
+const dataArgs = () => (custom ? [shipped, custom.images, custom.labels] : [shipped]);
+
+/** Builds the runs from `configs`; on failure the previous runs stay. */
 function build() {
-  freeLabs();
-  for (const c of configs) {
-    const lab = new Lab(c, shipped);
-    labs.push(lab);
-    if (custom) lab.setData(custom.images, custom.labels);
+  const built = [];
+  try {
+    for (const c of configs) built.push(new Lab(c, ...dataArgs()));
+  } catch (err) {
+    for (const lab of built) lab.free?.();
+    throw err;
   }
+  freeLabs();
+  labs = built;
   chunk = 1;
   trainMs = stepMs = 0;
   evalMs = null;
@@ -59,9 +68,9 @@ const evaluationDue = () => trainMs > 0 && trainMs >= Math.max(VISUALS_MS, EVAL_
 const evaluationCheap = () => stepMs > 0 && expectedEvalMs() < EVAL_ON_DEMAND_MS;
 
 /** Builds the runs and tells the page, with their untrained state. */
-function rebuild() {
+function rebuild(re) {
   build();
-  post({ type: 'configured' });
+  post({ type: REPLY.CONFIGURED, re });
   sendVisuals(false);
 }
 
@@ -72,7 +81,7 @@ function trainAll(n) {
   const elapsed = performance.now() - t0;
   trainMs += elapsed;
   stepMs = stepMs ? Math.min(stepMs, elapsed / n) : elapsed / n;
-  post({ type: 'records', records });
+  post({ type: REPLY.RECORDS, records });
   return elapsed;
 }
 
@@ -80,7 +89,7 @@ function trainAll(n) {
  * Energy traces and images of every run, as transferable arrays, and (when `evaluate`)
  * their evaluations on the test split, which can be costly.
  */
-function sendVisuals(evaluate) {
+function sendVisuals(evaluate, re) {
   const t0 = performance.now();
   const runs = labs.map((lab, i) => visualsOf(lab, configs[i], evaluate));
   if (evaluate) {
@@ -89,31 +98,26 @@ function sendVisuals(evaluate) {
   }
   lastVisuals = performance.now();
   const transfer = runs.flatMap((r) => [r.recon, r.predictions?.images, r.fields].filter(Boolean).map((a) => a.buffer));
-  post({ type: 'visuals', runs }, transfer);
+  post({ type: REPLY.VISUALS, re, runs }, transfer);
 }
 
-const attempt = (fn) => {
-  try {
-    return fn();
-  } catch {
-    return null; // a view this experiment does not have
-  }
-};
-
+/** Every view the run's experiment has (the engine's table), and nothing else. */
 function visualsOf(lab, config, evaluate) {
+  const { views } = schema.experiments.find((e) => e.name === config.experiment);
+  const has = (view) => views.includes(view);
   return {
     evaluation: evaluate ? lab.evaluate(config.experiment === 'classify' ? undefined : EVAL_SAMPLES) : null,
-    trace: attempt(() => lab.energyTrace()),
-    recon: config.experiment === 'classify' ? null : attempt(() => lab.reconstructions(N_RECON)),
-    predictions: config.experiment === 'compress' ? null : attempt(() => lab.predictions(N_PREDICTIONS)),
-    fields: attempt(() => lab.receptiveFields(N_FIELDS)),
-    replay: attempt(() => lab.replay(REPLAY_INDEX)),
+    trace: lab.energyTrace(),
+    recon: has('reconstructions') ? lab.reconstructions(N_RECON) : null,
+    predictions: has('classification') ? lab.predictions(N_PREDICTIONS) : null,
+    fields: has('weights') ? lab.receptiveFields(N_FIELDS) : null,
+    replay: has('inference') ? lab.replay(REPLAY_INDEX) : null,
   };
 }
 
-function setRunning(on) {
+function setRunning(on, re) {
   running = on;
-  post({ type: 'running', running });
+  post({ type: REPLY.RUNNING, re, running });
   schedule();
 }
 
@@ -135,20 +139,17 @@ function loop() {
     chunk = Math.max(1, Math.min(64, Math.round(chunk * (elapsed > 0 ? CHUNK_MS / elapsed : 2))));
     if (performance.now() - lastVisuals > VISUALS_MS) sendVisuals(evaluationDue());
   } catch (err) {
-    running = false;
-    post({ type: 'running', running });
+    setRunning(false);
     postError(`Training stopped: ${err?.message ?? err}. Try a smaller learning rate or inference rate.`);
     return;
   }
   schedule();
 }
 
-/** Calls `method` on the first run, with a clear message if the engine lacks it. */
-function call(method, ...args) {
-  const lab = labs[0];
-  if (!lab) throw new Error('The network is not built yet.');
-  if (typeof lab[method] !== 'function') throw new Error(`This engine build has no ${method}().`);
-  return lab[method](...args);
+/** The first run, which the single-run views ask. */
+function first() {
+  if (!labs[0]) throw new Error('The network is not built yet.');
+  return labs[0];
 }
 
 /** Gradient cosines PC vs BP for each inference variant as T runs over `ts`. */
@@ -156,82 +157,88 @@ function gradientSweep({ ts, rate }) {
   const variants = { strict: rate, 'fixed-prediction': 1, standard: rate };
   const result = {};
   for (const [variant, r] of Object.entries(variants)) {
-    result[variant] = ts.map((t) => call('gradientCosines', variant, t, r));
+    result[variant] = ts.map((t) => first().gradientCosines(variant, t, r));
   }
   return { ts, variants: result };
 }
 
+/** One handler per request; each answers with its reply (protocol.js ANSWER). */
 const handlers = {
-  async init() {
+  async [REQUEST.INIT]({ id }) {
     await init();
+    schema = configSchema();
     const res = await fetch(new URL('./data/mnist-10k.bin.gz', import.meta.url));
     if (!res.ok) throw new Error(`The MNIST data could not be fetched (${res.status}).`);
     shipped = new Uint8Array(await res.arrayBuffer());
-    post({ type: 'loaded' });
+    post({ type: REPLY.LOADED, re: id });
   },
-  configure(msg) {
+  [REQUEST.CONFIGURE]({ id, configs: next }) {
     const wasRunning = running;
     setRunning(false);
-    configs = msg.configs;
-    rebuild();
+    const previous = configs;
+    configs = next;
+    try {
+      rebuild(id);
+    } catch (err) {
+      configs = previous;
+      throw err;
+    }
     if (wasRunning) setRunning(true);
   },
-  play: () => setRunning(true),
-  pause: () => {
-    setRunning(false);
+  [REQUEST.PLAY]: ({ id }) => setRunning(true, id),
+  [REQUEST.PAUSE]({ id }) {
+    setRunning(false, id);
     sendVisuals(evaluationCheap());
   },
-  step() {
+  [REQUEST.STEP]({ id }) {
     setRunning(false);
     trainAll(1);
-    sendVisuals(evaluationCheap());
+    sendVisuals(evaluationCheap(), id);
   },
-  reset() {
+  [REQUEST.RESET]({ id }) {
     setRunning(false);
-    rebuild();
+    rebuild(id);
   },
-  classify: ({ pixels }) => post({ type: 'classified', result: call('classify', pixels) }),
-  generate({ label, n }) {
-    const images = call('generate', label, n);
-    post({ type: 'generated', label, images }, [images.buffer]);
+  [REQUEST.CLASSIFY]: ({ id, pixels }) => post({ type: REPLY.CLASSIFIED, re: id, result: first().classify(pixels) }),
+  [REQUEST.GENERATE]({ id, label, n }) {
+    const images = first().generate(label, n);
+    post({ type: REPLY.GENERATED, re: id, label, images }, [images.buffer]);
   },
-  gradients: (msg) => post({ type: 'gradients', result: gradientSweep(msg) }),
-  sweep: ({ lambdas, steps }) => post({ type: 'tradeoff', points: call('sweepTradeoff', lambdas, steps, EVAL_SAMPLES) }),
-  bench: () => post({ type: 'bench', rows: Lab.bench(1.0) }),
-  save: () => post({ type: 'saved', json: call('save') }),
-  load({ json }) {
+  [REQUEST.GRADIENTS]: (msg) => post({ type: REPLY.GRADIENTS, re: msg.id, result: gradientSweep(msg) }),
+  [REQUEST.SWEEP]: ({ id, lambdas, steps }) => post({ type: REPLY.TRADEOFF, re: id, points: first().sweepTradeoff(lambdas, steps, EVAL_SAMPLES) }),
+  [REQUEST.BENCH]: ({ id }) => post({ type: REPLY.BENCH, re: id, rows: Lab.bench(1.0) }),
+  [REQUEST.SAVE]: ({ id }) => post({ type: REPLY.SAVED, re: id, json: first().save() }),
+  [REQUEST.LOAD]({ id, json }) {
     setRunning(false);
-    const lab = Lab.load(json, shipped);
-    if (custom) lab.setData(custom.images, custom.labels);
+    const lab = Lab.load(json, ...dataArgs());
     freeLabs();
     labs = [lab];
-    configs = configs.slice(0, 1);
+    configs = [lab.config()];
+    post({ type: REPLY.MODEL_LOADED, re: id, config: configs[0] });
     sendVisuals(true);
-    post({ type: 'model-loaded' });
   },
-  setData({ images, labels }) {
+  [REQUEST.SET_DATA]({ id, images, labels }) {
     setRunning(false);
-    // Validate on a scratch run first, so a bad file leaves the current data in place.
-    const probe = new Lab(configs[0], shipped);
-    try {
-      probe.setData(images, labels);
-    } finally {
-      probe.free?.();
-    }
+    const previous = custom;
     custom = { images, labels };
-    rebuild();
-    post({ type: 'data-set' });
+    try {
+      rebuild();
+    } catch (err) {
+      custom = previous; // a bad file leaves the current data in place
+      throw err;
+    }
+    post({ type: REPLY.DATA_SET, re: id });
   },
 };
 
 self.onmessage = async ({ data }) => {
-  const handler = handlers[data.type];
-  if (!handler) return postError(`unknown message ${data.type}`);
+  const handler = Object.hasOwn(handlers, data.type) ? handlers[data.type] : null;
+  if (!handler) return postError(`unknown request ${data.type}`, { re: data.id, request: data.type });
   busy = true;
   try {
     await handler(data);
   } catch (err) {
-    postError(err);
+    postError(err, { re: data.id, request: data.type });
   } finally {
     busy = false;
   }

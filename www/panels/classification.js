@@ -4,6 +4,7 @@
 import { panel, el, button } from '../dom.js';
 import { drawDigits, drawHeatmap, chartSlot, pngButton, RUN_COLORS } from '../plots.js';
 import { toMnist } from '../draw.js';
+import { REQUEST, REPLY } from '../protocol.js';
 
 const PAD = 224; // drawing canvas side, in CSS and canvas pixels
 const PEN = 16;
@@ -87,7 +88,7 @@ export function mount(ctx) {
   const trace = chartSlot(traceEl);
   const pad = drawPad(ctx, (pixels) => {
     drawDigits(preview, pixels, { count: 1, cols: 1, scale: 2, gap: 0 });
-    ctx.send({ type: 'classify', pixels });
+    ctx.send({ type: REQUEST.CLASSIFY, pixels });
   });
   const clearPad = () => {
     pad.clear();
@@ -101,18 +102,13 @@ export function mount(ctx) {
     el('h3', {}, 'Test digits: true → guess (probability)'), predictions);
   tools.append(pngButton(() => confusion, 'pclab-confusion.png'));
   drawHeatmap(confusion, Array.from({ length: 10 }, () => new Array(10).fill(0))); // its final size, so nothing shifts
-  const note = el('p', { class: 'note' }, 'The compress experiment does not classify: switch to classify or generate.');
-  body.prepend(note);
-  const showNote = () => { note.hidden = ctx.state.config.experiment !== 'compress'; };
-  showNote();
-  ctx.on('configured', showNote);
 
-  ctx.on('visuals', ({ runs }) => {
+  ctx.on(REPLY.VISUALS, ({ runs }) => {
     const run = runs[0];
     if (run?.evaluation?.confusion) drawHeatmap(confusion, run.evaluation.confusion);
     if (run?.predictions) predictionsView(predictions, run.predictions);
   });
-  ctx.on('classified', ({ result }) => {
+  ctx.on(REPLY.CLASSIFIED, ({ result }) => {
     const { label, probabilities, energy_trace: energies } = result;
     answer.textContent = `${label} (${(100 * probabilities[label]).toFixed(1)}%)`;
     answerBars.replaceChildren(bars(probabilities, label));

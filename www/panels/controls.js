@@ -1,46 +1,56 @@
-// Panel 1, Controls: one control per setting (each kept in the URL), lecture presets,
-// save/load of a trained model, and bringing your own IDX data.
-import { SETTINGS, PRESETS, parseValue, formatValue, isActive } from '../settings.js';
+// Panel 1, Controls: one control per setting of the engine's schema (each kept in the
+// URL), lecture presets, save/load of a trained model, and bringing your own IDX data.
+// Values are parsed by the engine: a value it refuses is named and the control reverts.
+import { settingsOf, formatValue, applies } from '../settings.js';
+import { REQUEST, REPLY } from '../protocol.js';
 import { el, button } from '../dom.js';
 import { download } from '../plots.js';
 import { readIdxPair } from '../idx.js';
 
 /** The input element for one setting. */
-function control(s, value) {
-  const attrs = { 'data-testid': s.name, name: s.name, id: `setting-${s.name}` };
-  if (s.kind === 'choice') {
-    return el('select', attrs, s.choices.map((c) => el('option', { value: c, selected: c === value }, c)));
-  }
-  if (s.kind === 'bool') return el('input', { ...attrs, type: 'checkbox', checked: value });
-  return el('input', { ...attrs, type: 'text', inputmode: s.kind === 'sizes' ? 'text' : 'decimal', value: formatValue(s, value), size: 8 });
+function control(s) {
+  const attrs = { 'data-testid': s.name, name: s.name, id: `setting-${s.name}`, title: s.hint };
+  if (s.kind === 'choice') return el('select', attrs, s.choices.map((c) => el('option', { value: c }, c)));
+  if (s.kind === 'bool') return el('input', { ...attrs, type: 'checkbox' });
+  const bounds = s.kind === 'int' || s.kind === 'number' ? { 'data-min': s.min, 'data-max': s.max } : {};
+  return el('input', { ...attrs, ...bounds, type: 'text', inputmode: s.kind === 'sizes' ? 'text' : 'decimal', size: 8 });
 }
 
 const readControl = (input) => (input.type === 'checkbox' ? (input.checked ? '1' : '0') : input.value);
 
+/** The value of setting `s` in the state. */
+const valueOf = (ctx, s) => (s.page ? ctx.state.page[s.name] : ctx.state.config[s.name]);
+
+/** Every control shows the state; those that do not apply to the experiment are hidden. */
+export function refresh(ctx) {
+  for (const s of settingsOf(ctx.schema)) {
+    const input = document.getElementById(`setting-${s.name}`);
+    if (!input) continue;
+    const value = valueOf(ctx, s);
+    if (input.type === 'checkbox') input.checked = value;
+    else input.value = formatValue(s, value);
+    input.closest('label').hidden = !applies(ctx.schema, s, ctx.state.config) || ctx.view.hide.includes(s.name);
+  }
+}
+
 export function mount(ctx) {
   const root = document.getElementById('controls');
   const form = el('form', { class: 'settings', onsubmit: (e) => e.preventDefault() });
-  for (const s of SETTINGS.filter((x) => isActive(x, ctx.state.config))) {
-    const value = s.page ? ctx.state.page[s.name] : ctx.state.config[s.name];
-    const input = control(s, value);
+  for (const s of settingsOf(ctx.schema)) {
+    const input = control(s);
     input.addEventListener('change', () => {
-      const { value: parsed, error } = parseValue(s, readControl(input));
-      if (error) {
-        ctx.showError(`Not applied: ${error}.`);
-        const current = s.page ? ctx.state.page[s.name] : ctx.state.config[s.name];
-        if (input.type === 'checkbox') input.checked = current;
-        else input.value = formatValue(s, current);
-        return;
+      const refused = ctx.applySetting(s.name, readControl(input));
+      if (refused) {
+        ctx.showError(`Not applied: ${s.key}=${readControl(input)}: ${refused}.`);
+        refresh(ctx);
       }
-      const { config, page } = ctx.state;
-      ctx.setState(s.page ? { config, page: { ...page, [s.name]: parsed } } : { config: { ...config, [s.name]: parsed }, page });
     });
-    form.append(el('label', { class: `setting ${s.kind}`, 'data-name': s.name, for: input.id }, el('span', {}, s.label), input));
+    form.append(el('label', { class: `setting ${s.kind}`, 'data-name': s.name, for: input.id, title: s.hint }, el('span', {}, s.label), input));
   }
 
   const preset = el('select', { 'data-testid': 'preset', 'aria-label': 'lecture preset' },
     el('option', { value: '' }, 'lecture preset…'),
-    Object.keys(PRESETS).map((p) => el('option', { value: p, selected: p === ctx.view.preset }, p)));
+    ctx.schema.presets.map((p) => el('option', { value: p.name, selected: p.name === ctx.view.preset, title: p.summary }, p.name)));
   preset.addEventListener('change', () => {
     if (!preset.value) return;
     const params = new URLSearchParams({ preset: preset.value });
@@ -55,6 +65,7 @@ export function mount(ctx) {
     form,
     files(ctx),
   );
+  refresh(ctx);
 }
 
 /** Save/load a model and bring your own data (pick or drop IDX files). */
@@ -62,16 +73,16 @@ function files(ctx) {
   const modelInput = el('input', { type: 'file', accept: '.json,application/json', 'data-testid': 'load-model', hidden: true });
   modelInput.addEventListener('change', async () => {
     const file = modelInput.files[0];
-    if (file) ctx.send({ type: 'load', json: await file.text() });
+    if (file) ctx.send({ type: REQUEST.LOAD, json: await file.text() });
     modelInput.value = '';
   });
-  ctx.on('saved', ({ json }) => download(new Blob([json], { type: 'application/json' }), 'pclab-model.json'));
+  ctx.on(REPLY.SAVED, ({ json }) => download(new Blob([json], { type: 'application/json' }), 'pclab-model.json'));
 
   const dataInput = el('input', { type: 'file', multiple: true, 'data-testid': 'data-files', 'aria-label': 'IDX files' });
   const sendData = async (fileList) => {
     try {
       const { images, labels } = await readIdxPair([...fileList]);
-      ctx.send({ type: 'setData', images, labels }, [images.buffer, labels.buffer]);
+      ctx.send({ type: REQUEST.SET_DATA, images, labels }, [images.buffer, labels.buffer]);
     } catch (err) {
       ctx.showError(err.message);
     }
@@ -94,12 +105,12 @@ function files(ctx) {
     sendData(e.dataTransfer.files);
   });
   const dataStatus = el('p', { class: 'note', 'data-testid': 'data-status' }, 'data: shipped MNIST (10,000 digits)');
-  ctx.on('data-set', () => { dataStatus.textContent = 'data: your IDX files'; });
-  ctx.on('model-loaded', () => { dataStatus.textContent = 'model loaded from file'; });
+  ctx.on(REPLY.DATA_SET, () => { dataStatus.textContent = 'data: your IDX files'; });
+  ctx.on(REPLY.MODEL_LOADED, () => { dataStatus.textContent = 'model loaded from file'; });
 
   return el('div', { class: 'files', 'data-name': 'files' },
     el('div', { class: 'row' },
-      button('save model', () => ctx.send({ type: 'save' }), { 'data-testid': 'save-model' }),
+      button('save model', () => ctx.send({ type: REQUEST.SAVE }), { 'data-testid': 'save-model' }),
       button('load model…', () => modelInput.click()),
       modelInput),
     drop,

@@ -4,6 +4,7 @@
 import { panel, el, button, fmt } from '../dom.js';
 import { chartSlot, align, pngButton, RUN_COLORS } from '../plots.js';
 import { judgedBy } from './training.js';
+import { REQUEST, REPLY } from '../protocol.js';
 
 export function mount(ctx) {
   const { tools, body } = panel({ name: 'cost', title: 'Compute cost', help: 'Turn on “compare with: bp” to see PC and BP side by side on identical batches.' });
@@ -13,22 +14,22 @@ export function mount(ctx) {
   const slot = chartSlot(chartEl);
   const measure = button('benchmark', () => {
     bench.textContent = 'measuring…';
-    ctx.send({ type: 'bench' });
-  }, { 'data-testid': 'bench', disabled: !ctx.engineHas('bench') });
+    ctx.send({ type: REQUEST.BENCH });
+  }, { 'data-testid': 'bench' });
   body.append(table, chartEl, el('div', { class: 'row' }, measure), bench);
   tools.append(pngButton(() => slot.chart?.canvas, 'pclab-cost.png'));
 
   const row = (cells, tag = 'td') => el('tr', {}, cells.map((c) => el(tag, {}, c)));
-  ctx.on('visuals', () => {
+  ctx.on(REPLY.VISUALS, () => {
     const names = ctx.names();
     const runs = ctx.history.runs;
     table.replaceChildren(row(['run', 'FLOPs / step', 'FLOPs so far', 'samples/s'], 'th'),
       ...runs.map((r, i) => row([names[i], fmt(r.last?.flops_step), fmt(r.last?.flops_total), fmt(r.last?.samples_per_s)])));
-    const judged = judgedBy(ctx.state.config);
+    const judged = judgedBy(ctx);
     slot.show(`${names.join('|')}|${judged.key}`, names.map((n, i) => ({ label: n, color: RUN_COLORS[i], points: true })), { x: 'cumulative FLOPs', y: judged.label })
       .setData(align(runs.map((r) => [r.evalFlops, r[judged.key]])));
   });
-  ctx.on('bench', ({ rows }) => bench.replaceChildren(el('table', { class: 'numbers', 'data-testid': 'bench-table' },
+  ctx.on(REPLY.BENCH, ({ rows }) => bench.replaceChildren(el('table', { class: 'numbers', 'data-testid': 'bench-table' },
     row(['workload', 'samples/s', 'GFLOP/s'], 'th'),
     rows.map((r) => row([r.name, fmt(r.samples_per_s), r.gflops_per_s.toFixed(1)])))));
 }

@@ -2,6 +2,7 @@
 // predictions from a clamped label).
 import { panel, el, button } from '../dom.js';
 import { drawDigits, pngButton } from '../plots.js';
+import { REQUEST, REPLY } from '../protocol.js';
 
 const N = 10;
 
@@ -10,14 +11,14 @@ export function mount(ctx) {
   const label = el('select', { 'data-testid': 'generate-class', 'aria-label': 'class' },
     Array.from({ length: 10 }, (_, k) => el('option', { value: k }, String(k))));
   const canvas = el('canvas', { 'data-testid': 'generated', class: 'digits' });
-  const request = () => ctx.send({ type: 'generate', label: Number(label.value), n: N });
+  const request = () => ctx.send({ type: REQUEST.GENERATE, label: Number(label.value), n: N });
   label.addEventListener('change', request);
   body.append(el('div', { class: 'row' }, el('label', {}, 'class ', label), button('generate', request, { 'data-testid': 'generate' })), canvas);
   tools.append(pngButton(() => canvas, 'pclab-generated.png'));
 
-  ctx.on('generated', ({ images }) => drawDigits(canvas, images, { cols: N, scale: 2 }));
+  ctx.on(REPLY.GENERATED, ({ images }) => drawDigits(canvas, images, { cols: N, scale: 2 }));
   // Refresh live while a generative network trains.
-  ctx.on('visuals', () => {
-    if (ctx.state.config.experiment === 'generate') request();
+  ctx.on(REPLY.VISUALS, () => {
+    if (ctx.experiment().views.includes('generation')) request();
   });
 }

@@ -4,6 +4,7 @@
 // 1 gives exactly the BP gradient (cosine 1) once T ≥ depth.
 import { panel, el, button, field } from '../dom.js';
 import { chartSlot, pngButton } from '../plots.js';
+import { REQUEST, REPLY } from '../protocol.js';
 
 const VARIANTS = [
   { name: 'fixed-prediction', color: '#2f6fd6' },
@@ -33,17 +34,17 @@ export function mount(ctx) {
     const n = Math.min(50, Math.max(1, Math.round(Number(tMax.input.value)) || 10));
     const r = Number(rate.input.value);
     if (!(r > 0)) return ctx.showError(`gradient rate ${rate.input.value}: must be a positive number.`);
-    ctx.send({ type: 'gradients', ts: Array.from({ length: n }, (_, k) => k + 1), rate: r });
+    ctx.send({ type: REQUEST.GRADIENTS, ts: Array.from({ length: n }, (_, k) => k + 1), rate: r });
   };
   body.append(el('div', { class: 'row' }, tMax.node, rate.node, button('compute', compute, { 'data-testid': 'gradient-compute' })), chartEl, out);
   tools.append(pngButton(() => slot.chart?.canvas, 'pclab-gradients.png'));
 
-  ctx.on('gradients', ({ result }) => {
+  ctx.on(REPLY.GRADIENTS, ({ result }) => {
     const layers = result.variants[VARIANTS[0].name][0].length;
     const series = VARIANTS.flatMap((v) => Array.from({ length: layers }, (_, l) => ({ label: `${v.name} L${l + 1}`, color: v.color, dash: DASHES[l % DASHES.length] })));
     const columns = VARIANTS.flatMap((v) => Array.from({ length: layers }, (_, l) => result.variants[v.name].map((c) => c[l])));
     slot.show(`${layers}`, series, { x: 'T (inference steps)', y: 'cosine(PC, BP)' }).setData([result.ts, ...columns]);
     out.replaceChildren(table(result));
   });
-  if (ctx.view.preset === 'gradients') ctx.on('configured', compute);
+  if (ctx.view.preset === 'gradients') ctx.on(REPLY.CONFIGURED, compute);
 }

@@ -3,6 +3,7 @@
 // digit: each layer's beliefs (and the predicted image, where it is on top) at every step.
 import { panel, el } from '../dom.js';
 import { chartSlot, pngButton, drawDigits, LAYER_COLORS } from '../plots.js';
+import { REPLY } from '../protocol.js';
 
 /** Paints one layer's beliefs over the steps: a row per step, a column per unit. */
 function drawBeliefs(canvas, rows, { width = 384, rowHeight = Math.max(2, Math.min(6, Math.floor(96 / rows.length))) } = {}) {
@@ -33,7 +34,7 @@ export function mount(ctx) {
   const slot = chartSlot(chartEl);
   tools.append(pngButton(() => slot.chart?.canvas, 'pclab-inference.png'));
 
-  ctx.on('visuals', ({ runs }) => {
+  ctx.on(REPLY.VISUALS, ({ runs }) => {
     const trace = runs[0]?.trace;
     if (!trace?.total?.length) return;
     note.textContent = `${ctx.names()[0]}: T = ${trace.total.length - 1}, ${trace.per_layer.length} layers`;

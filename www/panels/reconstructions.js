@@ -1,15 +1,16 @@
 // Panel 4, Reconstructions: test digits (top row) beside each run's reconstructions.
 import { panel, el } from '../dom.js';
 import { drawDigits, pngButton } from '../plots.js';
+import { REPLY } from '../protocol.js';
 
 export function mount(ctx) {
   const { tools, body } = panel({ name: 'reconstructions', title: 'Reconstructions', help: 'Top row: test digits. Below: what each network predicts back from its latent beliefs.' });
   const canvas = el('canvas', { 'data-testid': 'recon-grid', class: 'digits' });
-  const note = el('p', { class: 'note' }, 'Reconstructions appear for the compress experiment.');
+  const note = el('p', { class: 'note' }, 'Train a step to see reconstructions.');
   body.append(canvas, note);
   tools.append(pngButton(() => canvas, 'pclab-reconstructions.png'));
 
-  ctx.on('visuals', ({ runs }) => {
+  ctx.on(REPLY.VISUALS, ({ runs }) => {
     const withRecon = runs.map((r, i) => [r.recon, ctx.names()[i]]).filter(([r]) => r);
     if (!withRecon.length) return;
     const n = withRecon[0][0].length / 784 / 2;

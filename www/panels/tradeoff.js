@@ -2,6 +2,7 @@
 // energy, shown as test accuracy against reconstruction MSE (one point per λ).
 import { panel, el, button, field } from '../dom.js';
 import { chartSlot, pngButton } from '../plots.js';
+import { REQUEST, REPLY } from '../protocol.js';
 
 export function mount(ctx) {
   const { tools, body } = panel({ name: 'tradeoff', title: 'Trade-off', help: 'Each λ trains a fresh network for the given steps; points: accuracy against reconstruction MSE.' });
@@ -16,17 +17,13 @@ export function mount(ctx) {
     const n = Math.round(Number(steps.input.value));
     if (!(n >= 1 && n <= 5000)) return ctx.showError('sweep steps: a whole number from 1 to 5000.');
     out.textContent = 'sweeping…';
-    ctx.send({ type: 'sweep', lambdas: ls, steps: n });
+    ctx.send({ type: REQUEST.SWEEP, lambdas: ls, steps: n });
   };
   const go = button('sweep', sweep, { 'data-testid': 'sweep' });
   body.append(el('div', { class: 'row' }, lambdas.node, steps.node, go), chartEl, out);
-  if (!ctx.engineHas('sweepTradeoff')) {
-    go.disabled = true;
-    out.replaceChildren(el('p', { class: 'note' }, 'This engine build has no λ sweep (Lab.sweepTradeoff) yet.'));
-  }
   tools.append(pngButton(() => slot.chart?.canvas, 'pclab-tradeoff.png'));
 
-  ctx.on('tradeoff', ({ points }) => {
+  ctx.on(REPLY.TRADEOFF, ({ points }) => {
     const sorted = [...points].sort((a, b) => a.mse - b.mse);
     slot.show('sweep', [{ label: 'accuracy %', color: '#2f6fd6' }], { x: 'reconstruction MSE', y: 'test accuracy %', scatter: true })
       .setData([sorted.map((p) => p.mse), sorted.map((p) => 100 * p.accuracy)]);

@@ -3,11 +3,15 @@
 import { panel, button, el } from '../dom.js';
 import { chartSlot, align, pngButton, saveCSV, RUN_COLORS } from '../plots.js';
 import { CSV_HEADER } from '../history.js';
+import { REPLY } from '../protocol.js';
 
-/** The evaluation this experiment is judged by. */
-export const judgedBy = (config) => (['classify', 'tradeoff'].includes(config.experiment)
-  ? { key: 'accuracy', label: 'test accuracy %' }
-  : { key: 'mse', label: 'reconstruction MSE' });
+const METRIC_LABELS = { accuracy: 'test accuracy %', mse: 'reconstruction MSE' };
+
+/** The evaluation the current experiment is judged by (the first its test measures). */
+export const judgedBy = (ctx) => {
+  const key = ctx.experiment().metrics[0];
+  return { key, label: METRIC_LABELS[key] };
+};
 
 export function mount(ctx) {
   const { tools, body } = panel({ name: 'training', title: 'Training curves', help: 'Loss (solid) and energy (dashed) per minibatch; the test metric at each refresh.' });
@@ -33,7 +37,7 @@ export function mount(ctx) {
     ]);
     loss.show(key, lossSeries, { x: 'step', y: 'loss / energy' })
       .setData(align(runs.flatMap((r) => [[r.step, r.loss], [r.step, r.energy]])));
-    const judged = judgedBy(ctx.state.config);
+    const judged = judgedBy(ctx);
     evaluation.show(`${key}|${judged.key}`, names.map((n, i) => ({ label: n, color: RUN_COLORS[i], points: true })), { x: 'step', y: judged.label })
       .setData(align(runs.map((r) => [r.evalStep, r[judged.key]])));
   };
@@ -41,5 +45,5 @@ export function mount(ctx) {
     if (!queued) requestAnimationFrame(draw);
     queued = true;
   };
-  for (const type of ['records', 'visuals', 'configured']) ctx.on(type, queue);
+  for (const type of [REPLY.RECORDS, REPLY.VISUALS, REPLY.CONFIGURED, REPLY.MODEL_LOADED]) ctx.on(type, queue);
 }

@@ -1,0 +1,82 @@
+// The messages between the page and the engine's worker, in one place. Every request
+// carries an `id`; the worker's answer to it carries the same `id` as `re`, and a failed
+// request is answered by an ERROR that names the request and carries the engine's message.
+// Notices (RUNNING, RECORDS, VISUALS while training) carry no `re`.
+
+/** What the page asks of the worker. */
+export const REQUEST = Object.freeze({
+  INIT: 'init',
+  CONFIGURE: 'configure',
+  PLAY: 'play',
+  PAUSE: 'pause',
+  STEP: 'step',
+  RESET: 'reset',
+  CLASSIFY: 'classify',
+  GENERATE: 'generate',
+  GRADIENTS: 'gradients',
+  SWEEP: 'sweep',
+  BENCH: 'bench',
+  SAVE: 'save',
+  LOAD: 'load',
+  SET_DATA: 'setData',
+});
+
+/** What the worker tells the page. */
+export const REPLY = Object.freeze({
+  LOADED: 'loaded',
+  CONFIGURED: 'configured',
+  RUNNING: 'running',
+  RECORDS: 'records',
+  VISUALS: 'visuals',
+  CLASSIFIED: 'classified',
+  GENERATED: 'generated',
+  GRADIENTS: 'gradients',
+  TRADEOFF: 'tradeoff',
+  BENCH: 'bench',
+  SAVED: 'saved',
+  MODEL_LOADED: 'model-loaded',
+  DATA_SET: 'data-set',
+  ERROR: 'error',
+});
+
+/** The reply that answers each request (play and pause answer with RUNNING). */
+export const ANSWER = Object.freeze({
+  [REQUEST.INIT]: REPLY.LOADED,
+  [REQUEST.CONFIGURE]: REPLY.CONFIGURED,
+  [REQUEST.PLAY]: REPLY.RUNNING,
+  [REQUEST.PAUSE]: REPLY.RUNNING,
+  [REQUEST.STEP]: REPLY.VISUALS,
+  [REQUEST.RESET]: REPLY.CONFIGURED,
+  [REQUEST.CLASSIFY]: REPLY.CLASSIFIED,
+  [REQUEST.GENERATE]: REPLY.GENERATED,
+  [REQUEST.GRADIENTS]: REPLY.GRADIENTS,
+  [REQUEST.SWEEP]: REPLY.TRADEOFF,
+  [REQUEST.BENCH]: REPLY.BENCH,
+  [REQUEST.SAVE]: REPLY.SAVED,
+  [REQUEST.LOAD]: REPLY.MODEL_LOADED,
+  [REQUEST.SET_DATA]: REPLY.DATA_SET,
+});
+
+/**
+ * @typedef {object} Config An engine configuration (see src/config.rs).
+ * @typedef {{ type: 'init', id: number }} InitRequest
+ * @typedef {{ type: 'configure', id: number, configs: Config[] }} ConfigureRequest
+ *   One config per run; two when comparing.
+ * @typedef {{ type: 'play'|'pause'|'step'|'reset'|'bench'|'save', id: number }} ControlRequest
+ * @typedef {{ type: 'classify', id: number, pixels: Float32Array }} ClassifyRequest
+ *   784 pixels in [0, 1].
+ * @typedef {{ type: 'generate', id: number, label: number, n: number }} GenerateRequest
+ * @typedef {{ type: 'gradients', id: number, ts: number[], rate: number }} GradientsRequest
+ * @typedef {{ type: 'sweep', id: number, lambdas: number[], steps: number }} SweepRequest
+ * @typedef {{ type: 'load', id: number, json: string }} LoadRequest
+ * @typedef {{ type: 'setData', id: number, images: Uint8Array, labels: Uint8Array }} SetDataRequest
+ *
+ * @typedef {{ type: 'configured', re?: number }} Configured The runs are built, untrained.
+ * @typedef {{ type: 'running', re?: number, running: boolean }} Running
+ * @typedef {{ type: 'records', records: object[] }} Records One step record per run.
+ * @typedef {{ type: 'visuals', re?: number, runs: object[] }} Visuals
+ *   Per run: evaluation, trace, recon, predictions, fields, replay (those its experiment has).
+ * @typedef {{ type: 'model-loaded', re: number, config: Config }} ModelLoaded
+ *   The loaded model's own configuration: the page's state follows it.
+ * @typedef {{ type: 'error', re?: number, request?: string, message: string }} ErrorReply
+ */
