@@ -8,7 +8,7 @@
 
 use crate::config::Config;
 use crate::data::{Dataset, Split};
-use crate::error::{PcError, Result};
+use crate::error::Result;
 use crate::linalg::mul;
 use crate::train::{Trainer, F};
 use nalgebra::DMatrix;
@@ -36,7 +36,7 @@ pub fn synthetic_dataset(n: usize, seed: u64) -> Result<Dataset> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let pixels = (0..n * 784).map(|_| rng.gen::<u8>()).collect();
     let labels = (0..n).map(|_| rng.gen_range(0..10u8)).collect();
-    Dataset::new(28, 28, 10, pixels, labels).map_err(|e| PcError::Config(e.to_string()))
+    Dataset::new(28, 28, 10, pixels, labels)
 }
 
 /// `out = a·b` with `a` `m × k` and `b` `k × n` (the rows of `a` count as samples).

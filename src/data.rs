@@ -41,9 +41,9 @@
 //! module builds for wasm32 as it is.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::io::Read;
 
+use crate::error::{DataError, PcError, Result};
 use flate2::read::MultiGzDecoder;
 use nalgebra::{DMatrix, RealField};
 
@@ -57,148 +57,9 @@ pub const TRAIN_FRACTION: f64 = 0.8;
 /// (256 MiB: room for full MNIST, Fashion-MNIST and the smaller EMNIST sets).
 pub const MAX_DECOMPRESSED_BYTES: usize = 256 << 20;
 /// Labels are single bytes, so at most 256 classes.
-const MAX_CLASSES: usize = 256;
+pub const MAX_CLASSES: usize = 256;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const IDX_UBYTE: u8 = 0x08;
-
-/// Why a data file could not be read. Its `Display` names the file part and the problem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DataError {
-    /// The bytes start like gzip but do not decompress.
-    Gzip { detail: String },
-    /// Decompressing would exceed `cap` bytes.
-    TooLarge { cap: usize },
-    /// Fewer bytes than the header needs.
-    TruncatedHeader {
-        what: &'static str,
-        needed: usize,
-        actual: usize,
-    },
-    /// The magic number is not the format's.
-    BadMagic {
-        what: &'static str,
-        found: String,
-        expected: &'static str,
-    },
-    /// An IDX element type other than unsigned byte.
-    BadDtype { what: &'static str, code: u8 },
-    /// An IDX file with the wrong number of dimensions.
-    BadDims {
-        what: &'static str,
-        found: u8,
-        expected: u8,
-    },
-    /// The header declares a different number of data bytes than the file holds.
-    SizeMismatch {
-        what: &'static str,
-        shape: String,
-        declared: u128,
-        actual: usize,
-    },
-    /// Image and label files disagree on the number of items.
-    CountMismatch { images: usize, labels: usize },
-    /// Images with no pixels, or absurdly many.
-    BadImageSize { rows: usize, cols: usize },
-    /// A number of classes outside 1..=256.
-    BadClasses { classes: usize },
-    /// A label not below the number of classes.
-    LabelOutOfRange {
-        index: usize,
-        label: u8,
-        classes: usize,
-    },
-    /// A file could not be read (native only).
-    Io { path: String, detail: String },
-    /// A problem in the named file (or pair of files), added by the native `*_file`
-    /// helpers.
-    InFile { path: String, error: Box<DataError> },
-}
-
-impl fmt::Display for DataError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Gzip { detail } => write!(f, "gzip: corrupt or truncated stream ({detail})"),
-            Self::TooLarge { cap } => write!(
-                f,
-                "gzip: decompresses to more than {cap} bytes, the limit that guards against gzip bombs"
-            ),
-            Self::TruncatedHeader {
-                what,
-                needed,
-                actual,
-            } => write!(
-                f,
-                "{what}: truncated header: needs {needed} bytes, the file has {actual}"
-            ),
-            Self::BadMagic {
-                what,
-                found,
-                expected,
-            } => write!(f, "{what}: wrong magic number {found}, expected {expected}"),
-            Self::BadDtype { what, code } => write!(
-                f,
-                "{what}: element type 0x{code:02x} ({}) is not supported, expected 0x08 (unsigned byte)",
-                idx_type_name(*code)
-            ),
-            Self::BadDims {
-                what,
-                found,
-                expected,
-            } => write!(f, "{what}: {found} dimensions, expected {expected}"),
-            Self::SizeMismatch {
-                what,
-                shape,
-                declared,
-                actual,
-            } => {
-                let problem = if (*actual as u128) < *declared {
-                    "truncated or absurd size"
-                } else {
-                    "trailing bytes"
-                };
-                write!(
-                    f,
-                    "{what}: header declares {shape} = {declared} bytes of data, but {actual} bytes follow ({problem})"
-                )
-            }
-            Self::CountMismatch { images, labels } => write!(
-                f,
-                "images and labels disagree: {images} images but {labels} labels"
-            ),
-            Self::BadImageSize { rows, cols } => write!(
-                f,
-                "image size {rows}×{cols} is unusable (must be 1 to {MAX_DECOMPRESSED_BYTES} pixels)"
-            ),
-            Self::BadClasses { classes } => {
-                write!(f, "{classes} classes: must be 1 to {MAX_CLASSES}")
-            }
-            Self::LabelOutOfRange {
-                index,
-                label,
-                classes,
-            } => write!(
-                f,
-                "label {label} of item {index} is out of range for {classes} classes"
-            ),
-            Self::Io { path, detail } => write!(f, "{path}: {detail}"),
-            Self::InFile { path, error } => write!(f, "{path}: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for DataError {}
-
-fn idx_type_name(code: u8) -> &'static str {
-    match code {
-        0x08 => "unsigned byte",
-        0x09 => "signed byte",
-        0x0b => "i16",
-        0x0c => "i32",
-        0x0d => "f32",
-        0x0e => "f64",
-        _ => "unknown",
-    }
-}
 
 /// How pixel bytes p become matrix entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,13 +106,21 @@ impl Dataset {
         classes: usize,
         pixels: Vec<u8>,
         labels: Vec<u8>,
-    ) -> Result<Self, DataError> {
+    ) -> Result<Self> {
         let per_image = rows
             .checked_mul(cols)
             .filter(|&p| (1..=MAX_DECOMPRESSED_BYTES).contains(&p))
-            .ok_or(DataError::BadImageSize { rows, cols })?;
+            .ok_or(DataError::BadImageSize {
+                rows,
+                cols,
+                max: MAX_DECOMPRESSED_BYTES,
+            })?;
         if !(1..=MAX_CLASSES).contains(&classes) {
-            return Err(DataError::BadClasses { classes });
+            return Err(DataError::BadClasses {
+                classes,
+                max: MAX_CLASSES,
+            }
+            .into());
         }
         let declared = labels.len() as u128 * per_image as u128;
         if declared != pixels.len() as u128 {
@@ -260,14 +129,16 @@ impl Dataset {
                 shape: format!("{} images of {rows}×{cols}", labels.len()),
                 declared,
                 actual: pixels.len(),
-            });
+            }
+            .into());
         }
         if let Some(index) = labels.iter().position(|&l| usize::from(l) >= classes) {
             return Err(DataError::LabelOutOfRange {
                 index,
                 label: labels[index],
                 classes,
-            });
+            }
+            .into());
         }
         Ok(Self {
             rows,
@@ -482,7 +353,7 @@ impl SplitMix64 {
 /// (concatenated gzip members are read as one stream). Fails with
 /// [`DataError::TooLarge`] as soon as the output would pass `cap` bytes, so memory stays
 /// below `cap` whatever the input.
-pub fn decompress(bytes: &[u8], cap: usize) -> Result<Cow<'_, [u8]>, DataError> {
+pub fn decompress(bytes: &[u8], cap: usize) -> Result<Cow<'_, [u8]>> {
     if !bytes.starts_with(&GZIP_MAGIC) {
         return Ok(Cow::Borrowed(bytes));
     }
@@ -497,14 +368,14 @@ pub fn decompress(bytes: &[u8], cap: usize) -> Result<Cow<'_, [u8]>, DataError> 
             return Ok(Cow::Owned(out));
         }
         if out.len() + got > cap {
-            return Err(DataError::TooLarge { cap });
+            return Err(DataError::TooLarge { cap }.into());
         }
         out.extend_from_slice(&chunk[..got]);
     }
 }
 
 /// Parses the shipped format (gzip or plain) into one data set, in file order.
-pub fn parse_shipped(bytes: &[u8]) -> Result<Dataset, DataError> {
+pub fn parse_shipped(bytes: &[u8]) -> Result<Dataset> {
     const WHAT: &str = "shipped data set";
     let raw = decompress(bytes, MAX_DECOMPRESSED_BYTES)?;
     let header = raw
@@ -519,7 +390,8 @@ pub fn parse_shipped(bytes: &[u8]) -> Result<Dataset, DataError> {
             what: WHAT,
             found: format!("{:02x?}", &header[..8]),
             expected: "\"PCLABDS1\"",
-        });
+        }
+        .into());
     }
     let field = |i: usize| u32_at(header, 8 + 4 * i, u32::from_le_bytes);
     let (n, rows, cols, classes) = (field(0), field(1), field(2), field(3));
@@ -531,7 +403,8 @@ pub fn parse_shipped(bytes: &[u8]) -> Result<Dataset, DataError> {
             shape: format!("{n} labels and {n} images of {rows}×{cols}"),
             declared,
             actual: data.len(),
-        });
+        }
+        .into());
     }
     let (labels, pixels) = data.split_at(n);
     Dataset::new(rows, cols, classes, pixels.to_vec(), labels.to_vec())
@@ -539,7 +412,7 @@ pub fn parse_shipped(bytes: &[u8]) -> Result<Dataset, DataError> {
 
 /// The shipped data set, split into the fixed training and test sets (see the module
 /// documentation).
-pub fn shipped_split(bytes: &[u8]) -> Result<Split, DataError> {
+pub fn shipped_split(bytes: &[u8]) -> Result<Split> {
     Ok(parse_shipped(bytes)?.split(TRAIN_FRACTION))
 }
 
@@ -551,13 +424,13 @@ pub const USER_TRAIN_FRACTION: f64 = 5.0 / 6.0;
 
 /// A user's IDX image and label files (plain or gzip), split per class into training
 /// and test sets.
-pub fn user_split(images: &[u8], labels: &[u8]) -> Result<Split, DataError> {
+pub fn user_split(images: &[u8], labels: &[u8]) -> Result<Split> {
     Ok(load_idx(images, labels, USER_CLASSES)?.split(USER_TRAIN_FRACTION))
 }
 
 /// Loads an IDX image file (3 dimensions: n, rows, cols) and an IDX label file (1
 /// dimension: n), each plain or gzip, into a data set with labels below `classes`.
-pub fn load_idx(images: &[u8], labels: &[u8], classes: usize) -> Result<Dataset, DataError> {
+pub fn load_idx(images: &[u8], labels: &[u8], classes: usize) -> Result<Dataset> {
     idx_dataset(
         idx_part(images, 3, IDX_IMAGES)?,
         idx_part(labels, 1, IDX_LABELS)?,
@@ -569,11 +442,7 @@ const IDX_IMAGES: &str = "IDX images";
 const IDX_LABELS: &str = "IDX labels";
 
 /// One IDX file, plain or gzip, of `ndim` dimensions: its dimensions and its data.
-fn idx_part(
-    bytes: &[u8],
-    ndim: u8,
-    what: &'static str,
-) -> Result<(Vec<usize>, Vec<u8>), DataError> {
+fn idx_part(bytes: &[u8], ndim: u8, what: &'static str) -> Result<(Vec<usize>, Vec<u8>)> {
     let raw = decompress(bytes, MAX_DECOMPRESSED_BYTES)?;
     let (dims, data) = parse_idx(&raw, ndim, what)?;
     Ok((dims, data.to_vec()))
@@ -584,23 +453,20 @@ fn idx_dataset(
     (dims, pixels): (Vec<usize>, Vec<u8>),
     (label_dims, labels): (Vec<usize>, Vec<u8>),
     classes: usize,
-) -> Result<Dataset, DataError> {
+) -> Result<Dataset> {
     if dims[0] != label_dims[0] {
         return Err(DataError::CountMismatch {
             images: dims[0],
             labels: label_dims[0],
-        });
+        }
+        .into());
     }
     Dataset::new(dims[1], dims[2], classes, pixels, labels)
 }
 
 /// Checks an IDX header of `ndim` dimensions and that the data that follows has exactly
 /// the declared size; returns the dimensions and the data.
-fn parse_idx<'a>(
-    bytes: &'a [u8],
-    ndim: u8,
-    what: &'static str,
-) -> Result<(Vec<usize>, &'a [u8]), DataError> {
+fn parse_idx<'a>(bytes: &'a [u8], ndim: u8, what: &'static str) -> Result<(Vec<usize>, &'a [u8])> {
     let truncated = |needed| DataError::TruncatedHeader {
         what,
         needed,
@@ -612,20 +478,23 @@ fn parse_idx<'a>(
             what,
             found: format!("{magic:02x?}"),
             expected: "00 00 <type> <dimensions>",
-        });
+        }
+        .into());
     }
     if magic[2] != IDX_UBYTE {
         return Err(DataError::BadDtype {
             what,
             code: magic[2],
-        });
+        }
+        .into());
     }
     if magic[3] != ndim {
         return Err(DataError::BadDims {
             what,
             found: magic[3],
             expected: ndim,
-        });
+        }
+        .into());
     }
     let header_len = 4 + 4 * usize::from(ndim);
     let header = bytes
@@ -643,7 +512,8 @@ fn parse_idx<'a>(
             shape: shape.join("×"),
             declared,
             actual: data.len(),
-        });
+        }
+        .into());
     }
     Ok((dims, data))
 }
@@ -658,7 +528,7 @@ fn u32_at(bytes: &[u8], offset: usize, decode: fn([u8; 4]) -> u32) -> usize {
 /// Native only: [`parse_shipped`] and the fixed split, from a file; every error names
 /// the file.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn load_shipped_file(path: impl AsRef<std::path::Path>) -> Result<Split, DataError> {
+pub fn load_shipped_file(path: impl AsRef<std::path::Path>) -> Result<Split> {
     let path = path.as_ref();
     shipped_split(&read_file(path)?).map_err(in_file(path.display()))
 }
@@ -670,7 +540,7 @@ pub fn load_idx_files(
     images: impl AsRef<std::path::Path>,
     labels: impl AsRef<std::path::Path>,
     classes: usize,
-) -> Result<Dataset, DataError> {
+) -> Result<Dataset> {
     let (images, labels) = (images.as_ref(), labels.as_ref());
     let part = |path, ndim, what| {
         read_file(path)
@@ -683,9 +553,9 @@ pub fn load_idx_files(
         classes,
     )
     .map_err(|e| match e {
-        DataError::BadImageSize { .. } => in_file(images.display())(e),
-        DataError::LabelOutOfRange { .. } => in_file(labels.display())(e),
-        DataError::CountMismatch { .. } => {
+        PcError::Data(DataError::BadImageSize { .. }) => in_file(images.display())(e),
+        PcError::Data(DataError::LabelOutOfRange { .. }) => in_file(labels.display())(e),
+        PcError::Data(DataError::CountMismatch { .. }) => {
             in_file(format!("{} and {}", images.display(), labels.display()))(e)
         }
         _ => e,
@@ -694,22 +564,25 @@ pub fn load_idx_files(
 
 /// Prefixes an error with `path`, unless it already names it (I/O errors do).
 #[cfg(not(target_arch = "wasm32"))]
-fn in_file(path: impl fmt::Display) -> impl FnOnce(DataError) -> DataError {
+fn in_file(path: impl std::fmt::Display) -> impl FnOnce(PcError) -> PcError {
     move |error| match error {
-        DataError::Io { .. } | DataError::InFile { .. } => error,
-        _ => DataError::InFile {
+        PcError::Data(DataError::Io { .. } | DataError::InFile { .. }) => error,
+        PcError::Data(error) => PcError::Data(DataError::InFile {
             path: path.to_string(),
             error: Box::new(error),
-        },
+        }),
+        other => other,
     }
 }
 
 /// Reads a whole file, refusing one larger than [`MAX_DECOMPRESSED_BYTES`].
 #[cfg(not(target_arch = "wasm32"))]
-fn read_file(path: &std::path::Path) -> Result<Vec<u8>, DataError> {
-    let io = |detail: String| DataError::Io {
-        path: path.display().to_string(),
-        detail,
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    let io = |detail: String| {
+        PcError::Data(DataError::Io {
+            path: path.display().to_string(),
+            detail,
+        })
     };
     let size = std::fs::metadata(path)
         .map_err(|e| io(e.to_string()))?

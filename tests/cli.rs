@@ -222,7 +222,10 @@ fn counts_out_of_bounds_are_usage_errors() {
         &pclab_str("train --T 0"),
         &["steps (T) must be a whole number from 1 to"],
     );
-    assert_usage(&pclab_str("train --hidden 100000"), &["hidden must be layer sizes from 1 to"]);
+    assert_usage(
+        &pclab_str("train --hidden 100000"),
+        &["hidden must be layer sizes from 1 to"],
+    );
     assert_usage(&pclab_str("train --batch 0"), &["batch must be"]);
     assert_usage(&pclab_str("train --lr -1"), &["lr must be"]);
     assert_usage(&pclab_str("train --no-such-flag 3"), &["--no-such-flag"]);
