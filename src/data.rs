@@ -43,7 +43,9 @@
 use std::borrow::Cow;
 use std::io::Read;
 
-use crate::error::{DataError, PcError, Result};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::error::PcError;
+use crate::error::{DataError, Result};
 use flate2::read::MultiGzDecoder;
 use nalgebra::{DMatrix, RealField};
 
