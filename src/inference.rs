@@ -32,6 +32,22 @@ pub struct Clamp<'a, T: Real> {
 }
 
 impl<'a, T: Real> Clamp<'a, T> {
+    /// Only layer 0 clamped (the output settles to its prediction).
+    pub fn input_only(x: &'a DMatrix<T>) -> Self {
+        Clamp {
+            input: Some(x),
+            output: None,
+        }
+    }
+
+    /// Only layer L clamped (layer 0 is inferred, e.g. a generative model's latent).
+    pub fn output_only(y: &'a DMatrix<T>) -> Self {
+        Clamp {
+            input: None,
+            output: Some(y),
+        }
+    }
+
     /// Both ends clamped: supervised learning.
     pub fn both(x: &'a DMatrix<T>, y: &'a DMatrix<T>) -> Self {
         Clamp {

@@ -246,17 +246,65 @@ pub fn load(json: &str, data: crate::data::Split) -> Result<Trainer> {
     Ok(trainer)
 }
 
-/// One test image's inference, step by step: every layer's belief at every state, the
-/// energy, and (where the image is predicted, at the top) the predicted image `m(μ_L)`.
+/// One run of inference, state by state (t = 0..T), every layer as the page draws it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Trajectory {
+    /// `beliefs[t][l]`: layer l's belief `v_l` at state t.
+    pub beliefs: Vec<Vec<Vec<f32>>>,
+    /// `predictions[t][l]`: the expected belief `m(μ_l(v_{l−1}))` (empty for layer 0).
+    pub predictions: Vec<Vec<Vec<f32>>>,
+    /// `errors[t][l]`: the prediction error `ε_l = v_l − m(μ_l)` (empty for layer 0).
+    pub errors: Vec<Vec<Vec<f32>>>,
+    /// `energy[t][l]`: layer l's energy `E_l` (0 for layer 0).
+    pub energy: Vec<Vec<f64>>,
+    /// `F = Σ_l E_l` at every state.
+    pub total: Vec<f64>,
+}
+
+/// One test image's inference, step by step, twice: as learning sees it (every data end
+/// clamped: image and label) and as testing sees it (only the image clamped; the label or
+/// latent inferred). Which layer is the image and which the label says how to draw them.
 #[derive(Clone, Debug, Serialize)]
 pub struct Replay {
+    /// The image's true class.
     pub label: u8,
-    /// `beliefs[t][l]`: layer l's belief at state t.
-    pub beliefs: Vec<Vec<Vec<f32>>>,
-    /// The total energy at every state.
-    pub energy: Vec<f64>,
-    /// `predictions[t]`: the image predicted at state t (empty when the image is the input).
-    pub predictions: Vec<Vec<f32>>,
+    /// Layer sizes `n_0..n_L`.
+    pub sizes: Vec<usize>,
+    /// The layer that holds the image, and its rows × cols.
+    pub image_layer: Option<usize>,
+    pub image_shape: (usize, usize),
+    /// The layer that holds the label (one unit per class).
+    pub label_layer: Option<usize>,
+    /// With the label clamped too, as during learning.
+    pub clamped: Trajectory,
+    /// With the image alone, as at test time.
+    pub free: Trajectory,
+}
+
+/// Every state of `states` as the page draws it.
+fn trajectory(net: &Network<F>, states: &[Vec<DMatrix<F>>]) -> Result<Trajectory> {
+    let row = |m: &DMatrix<F>| m.iter().copied().collect::<Vec<f32>>();
+    let mut out = Trajectory::default();
+    for v in states {
+        let (mut predictions, mut errors, mut energy) =
+            (vec![Vec::new()], vec![Vec::new()], vec![0.0]);
+        for (l, block) in net.blocks().iter().enumerate().map(|(i, b)| (i + 1, b)) {
+            let mu = net.predict(l, &v[l - 1])?;
+            let (mut mean, mut eps) = (mu.clone(), mu.clone());
+            block.energy.mean(&mu, &mut mean, &mut 0);
+            energy.push(f64::from(
+                block.energy.evaluate(&mu, &v[l], &mut eps, &mut 0),
+            ));
+            predictions.push(row(&mean));
+            errors.push(row(&eps));
+        }
+        out.total.push(energy.iter().sum());
+        out.beliefs.push(v.iter().map(row).collect());
+        out.predictions.push(predictions);
+        out.errors.push(errors);
+        out.energy.push(energy);
+    }
+    Ok(out)
 }
 
 /// The replay of test image `index` settling (see [`Replay`]).
@@ -269,28 +317,27 @@ pub fn replay(trainer: &Trainer, index: usize) -> Result<Replay> {
         )));
     }
     let (x, y) = test.batch::<F>(&[index], trainer.config().pixel_scale());
-    let run = trainer.belief_trajectory(&x, &y)?;
     let net = trainer.network();
-    let image_on_top = trainer.config().experiment.spec().top == End::Image;
-    let mut predictions = Vec::new();
-    if image_on_top {
-        for state in &run.trajectory {
-            let mu = net.predict(net.depth(), &state[net.depth() - 1])?;
-            let mut mean = mu.clone();
-            net.output_energy().mean(&mu, &mut mean, &mut 0);
-            predictions.push(mean.iter().copied().collect());
+    let clamped = trainer.belief_trajectory(&x, &y)?;
+    let free = trainer.test_trajectory(&x)?;
+    let spec = trainer.config().experiment.spec();
+    let depth = net.depth();
+    let at = |end| {
+        if spec.bottom == end {
+            Some(0)
+        } else if spec.top == end {
+            Some(depth)
+        } else {
+            None
         }
-    }
+    };
     Ok(Replay {
         label: test.labels()[index],
-        beliefs: (run.trajectory.iter())
-            .map(|state| state.iter().map(|v| v.iter().copied().collect()).collect())
-            .collect(),
-        energy: run
-            .energy_trace
-            .iter()
-            .map(|r| f64::from(r.total))
-            .collect(),
-        predictions,
+        sizes: net.sizes(),
+        image_layer: at(End::Image),
+        image_shape: (test.rows(), test.cols()),
+        label_layer: at(End::Label),
+        clamped: trajectory(net, &clamped.trajectory)?,
+        free: trajectory(net, &free.trajectory)?,
     })
 }

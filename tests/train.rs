@@ -210,10 +210,71 @@ fn a_replay_shows_every_state_of_one_digit_settling() {
     );
     let trainer = train(c, 20);
     let replay = pclab::inspect::replay(&trainer, 0).unwrap();
-    assert_eq!(replay.beliefs.len(), 11, "T = 10 steps give 11 states");
-    assert_eq!(replay.beliefs[0].len(), 3, "latent, hidden, image");
-    assert_eq!(replay.predictions.len(), 11);
-    assert!(replay.predictions.iter().all(|p| p.len() == 784));
-    assert!(replay.energy[10] < replay.energy[0], "{:?}", replay.energy);
+    let run = &replay.clamped;
+    assert_eq!(run.beliefs.len(), 11, "T = 10 steps give 11 states");
+    assert_eq!(run.beliefs[0].len(), 3, "latent, hidden, image");
+    assert_eq!(replay.image_layer, Some(2));
+    assert_eq!(replay.label_layer, None);
+    assert!(run.predictions.iter().all(|p| p[2].len() == 784));
+    assert!(run.total[10] < run.total[0], "{:?}", run.total);
+    assert_eq!(
+        replay.free.total, run.total,
+        "compress infers the same latent at test time"
+    );
     assert!(pclab::inspect::replay(&trainer, 1_000_000).is_err());
+}
+
+/// `Σ_units x²` of one layer.
+fn norm2(x: &[f32]) -> f64 {
+    x.iter().map(|&v| f64::from(v * v)).sum()
+}
+
+#[test]
+fn a_replay_of_a_clamped_digit_shows_the_errors_shrink_and_matches_the_engine() {
+    let trainer = train(config("classification", &[("hidden", "32")]), 30);
+    let replay = pclab::inspect::replay(&trainer, 3).unwrap();
+    assert_eq!(replay.image_layer, Some(0));
+    assert_eq!(replay.label_layer, Some(2));
+    let run = &replay.clamped;
+    let t_max = run.total.len() - 1;
+    // Label clamped: the hidden beliefs move to explain the label, and the label's
+    // prediction error shrinks (the hidden layer takes on some error of its own).
+    let error_norm = |t: usize| norm2(&run.errors[t][2]);
+    assert!(
+        error_norm(t_max) < error_norm(0),
+        "{} -> {}",
+        error_norm(0),
+        error_norm(t_max)
+    );
+    assert!(run.total[t_max] < run.total[0], "{:?}", run.total);
+    // Each state's energy is the engine's own trace of the same inference.
+    let test = &trainer.data().test;
+    let (x, y) = test.batch::<f32>(&[3], trainer.config().pixel_scale());
+    let engine = trainer.belief_trajectory(&x, &y).unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-4 * (1.0 + a.abs());
+    for (t, record) in engine.energy_trace.iter().enumerate() {
+        assert!(close(run.total[t], f64::from(record.total)));
+        for l in 0..=2 {
+            assert!(close(run.energy[t][l], f64::from(record.per_layer[l])));
+        }
+        // ε = v − m(μ), element by element.
+        let (v, p) = (&run.beliefs[t][1], &run.predictions[t][1]);
+        for (e, (v, p)) in run.errors[t][1].iter().zip(v.iter().zip(p)) {
+            assert!((e - (v - p)).abs() < 1e-5);
+        }
+    }
+    // Label free, as at test time: the feedforward start is already settled (the
+    // energy left is the free label's entropy under the categorical energy).
+    let free = &replay.free;
+    let flat = free.total.windows(2).all(|w| (w[0] - w[1]).abs() < 1e-6);
+    assert!(flat, "{:?}", free.total);
+    assert!(
+        norm2(&free.errors[t_max][1]) < 1e-12,
+        "no hidden error at test time"
+    );
+    let p: f32 = free.beliefs[0][2].iter().sum();
+    assert!(
+        (p - 1.0).abs() < 1e-4,
+        "the free label layer holds class probabilities"
+    );
 }

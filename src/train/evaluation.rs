@@ -54,6 +54,36 @@ impl Trainer {
         )
     }
 
+    /// Standard inference on one batch with every state kept, as at test time: the image
+    /// clamped where it belongs, every other layer free (a label on top settles to its
+    /// prediction; a latent or a class at the bottom is inferred from its test-time start).
+    pub fn test_trajectory(&self, images: &DMatrix<F>) -> Result<Unrolled<F>> {
+        let spec = self.config.experiment.spec();
+        let b = images.nrows();
+        let (clamp, initial) = match spec.bottom {
+            End::Image => (Clamp::input_only(images), None),
+            End::Label => (Clamp::output_only(images), Some(self.class_start(images)?)),
+            End::Latent => (Clamp::output_only(images), Some(self.latent_init(b)?)),
+        };
+        unroll(
+            &self.net,
+            clamp,
+            &self.looking(),
+            initial.as_deref(),
+            &mut Flops::default(),
+        )
+    }
+
+    /// Where inferring the class of `images` starts: a uniform class belief and its
+    /// feedforward predictions, with the images on top.
+    fn class_start(&self, images: &DMatrix<F>) -> Result<Vec<DMatrix<F>>> {
+        let classes = self.net.sizes()[0];
+        let uniform = DMatrix::from_element(images.nrows(), classes, 1.0 / classes as F);
+        let mut initial = self.net.feedforward(&uniform)?;
+        initial[self.net.depth()] = images.clone();
+        Ok(initial)
+    }
+
     /// Infers the free latent of a PC decoder for `images` (clamped at layer L) and
     /// returns the settled beliefs.
     pub fn infer_latent(&self, images: &DMatrix<F>) -> Result<Settled<F>> {
@@ -62,10 +92,7 @@ impl Trainer {
         }
         infer(
             &self.net,
-            Clamp {
-                input: None,
-                output: Some(images),
-            },
+            Clamp::output_only(images),
             &Inference::Standard(self.looking()),
             Some(&self.latent_init(images.nrows())?),
             &mut Flops::default(),
@@ -138,17 +165,10 @@ impl Trainer {
         if spec.bottom != End::Label {
             return Err(self.lacks("classes"));
         }
-        let classes = self.net.sizes()[0];
-        let uniform = DMatrix::from_element(images.nrows(), classes, 1.0 / classes as F);
-        let mut initial = self.net.feedforward(&uniform)?;
-        let depth = self.net.depth();
-        initial[depth] = images.clone();
+        let initial = self.class_start(images)?;
         let settled = infer(
             &self.net,
-            Clamp {
-                input: None,
-                output: Some(images),
-            },
+            Clamp::output_only(images),
             &Inference::Standard(self.looking()),
             Some(&initial),
             &mut Flops::default(),

@@ -47,18 +47,21 @@ export function mount(ctx) {
   });
 
   function showReplay(replay) {
-    if (!replay?.beliefs?.length) return;
-    const steps = replay.beliefs.length;
+    const run = replay?.clamped;
+    if (!run?.beliefs?.length) return;
+    const steps = run.beliefs.length;
     replayTitle.textContent = `Replay: test digit ${replay.label} settling over ${steps - 1} steps `
-      + `(energy ${replay.energy[0].toFixed(2)} → ${replay.energy[steps - 1].toFixed(2)}). `
+      + `(energy ${run.total[0].toFixed(2)} → ${run.total[steps - 1].toFixed(2)}). `
       + 'Each strip is a layer: one row per step (top: t = 0), one column per unit.';
-    predicted.hidden = !replay.predictions.length;
-    if (replay.predictions.length) {
-      drawDigits(predicted, Float32Array.from(replay.predictions.flat()), { cols: Math.min(steps, 12), scale: 1 });
+    const top = replay.sizes.length - 1;
+    const imageOnTop = replay.image_layer === top;
+    predicted.hidden = !imageOnTop;
+    if (imageOnTop) {
+      drawDigits(predicted, Float32Array.from(run.predictions.flatMap((p) => p[top])), { cols: Math.min(steps, 12), scale: 1 });
     }
-    layers.replaceChildren(...replay.beliefs[0].map((_, l) => {
+    layers.replaceChildren(...run.beliefs[0].map((_, l) => {
       const canvas = el('canvas', { class: 'beliefs' });
-      drawBeliefs(canvas, replay.beliefs.map((state) => state[l]));
+      drawBeliefs(canvas, run.beliefs.map((state) => state[l]));
       return el('div', {}, el('span', { class: 'note' }, `layer ${l}`), canvas);
     }));
   }
