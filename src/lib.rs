@@ -3,6 +3,7 @@
 //! One module per concept of predictive coding (PC):
 //! - [`experiment`]: the experiment table: what each experiment clamps, infers and shows.
 //! - [`config`]: every hyperparameter with its bounds, the presets, the page's schema.
+//! - [`cost`]: the FLOPs and bytes of a step, checked against a budget before it runs.
 //! - [`activation`]: the nonlinearities f and their derivatives f'.
 //! - [`energy`]: per-layer energies (negative log-likelihoods) and their prediction errors.
 //! - [`network`]: layered networks, predictions μ_l, feedforward pass, initialisation,
@@ -32,6 +33,7 @@ pub mod activation;
 pub mod bench;
 pub mod case;
 pub mod config;
+pub mod cost;
 pub mod data;
 pub mod energy;
 pub mod error;

@@ -6,9 +6,11 @@
 //! message; nothing panics across the boundary.
 
 use crate::config::{Compare, Config};
+use crate::cost::Budget;
 use crate::data::{shipped_split, user_split, Split};
 use crate::experiment::InferenceKind;
 use crate::inspect;
+use crate::sweep::Sweep;
 use crate::train::{StepRecord, Trainer, F};
 use nalgebra::DMatrix;
 use serde::Serialize;
@@ -203,26 +205,6 @@ impl Lab {
         to_js(&eval.map_err(error)?)
     }
 
-    /// The trade-off sweep: for every λ, a fresh run of this configuration trained for
-    /// `steps` minibatches, tested on `test_samples` images.
-    #[wasm_bindgen(js_name = sweepTradeoff)]
-    pub fn sweep_tradeoff(
-        &self,
-        lambdas: Vec<f64>,
-        steps: usize,
-        test_samples: usize,
-    ) -> Result<JsValue, JsError> {
-        let points = crate::sweep::sweep_tradeoff(
-            self.trainer.config(),
-            self.trainer.data(),
-            &lambdas,
-            steps,
-            Some(test_samples),
-        )
-        .map_err(error)?;
-        to_js(&points)
-    }
-
     /// The fixed benchmark workloads, each timed for about `seconds`.
     pub fn bench(seconds: f64) -> Result<JsValue, JsError> {
         let measurements = crate::bench::workloads()
@@ -323,6 +305,52 @@ impl Lab {
     /// The trained model as JSON.
     pub fn save(&self) -> Result<String, JsError> {
         inspect::save(&self.trainer).map_err(error)
+    }
+}
+
+/// A λ sweep of a run's configuration, trained in pieces so the worker can yield between
+/// them (see [`crate::sweep::Sweep`]).
+#[wasm_bindgen]
+pub struct TradeoffSweep {
+    sweep: Sweep,
+}
+
+#[wasm_bindgen]
+impl TradeoffSweep {
+    /// A sweep of `lab`'s configuration over `lambdas`, `steps` minibatches each, tested on
+    /// `test_samples` images; refused over the page's budget.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        lab: &Lab,
+        lambdas: Vec<f64>,
+        steps: usize,
+        test_samples: usize,
+    ) -> Result<TradeoffSweep, JsError> {
+        let sweep = Sweep::new(
+            lab.trainer.config(),
+            lab.trainer.data(),
+            &lambdas,
+            steps,
+            Some(test_samples),
+            Budget::PAGE,
+        )
+        .map_err(error)?;
+        Ok(TradeoffSweep { sweep })
+    }
+
+    /// Trains at most `max_steps` more minibatches; returns whether the sweep is complete.
+    pub fn advance(&mut self, max_steps: usize) -> Result<bool, JsError> {
+        self.sweep.advance(max_steps).map_err(error)
+    }
+
+    /// The fraction of the sweep done.
+    pub fn progress(&self) -> f64 {
+        self.sweep.progress()
+    }
+
+    /// The points measured so far: `{ lambda, accuracy, mse, energy_trace }`.
+    pub fn points(&self) -> Result<JsValue, JsError> {
+        to_js(&self.sweep.points())
     }
 }
 

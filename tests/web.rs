@@ -1,7 +1,9 @@
 //! The wasm boundary, tested in real headless Chromium (`wasm-pack test --headless --chrome`).
 #![cfg(target_arch = "wasm32")]
 
-use pclab::wasm::{config_schema, default_config, preset_config, run_configs, version, Lab};
+use pclab::wasm::{
+    config_schema, default_config, preset_config, run_configs, version, Lab, TradeoffSweep,
+};
 use wasm_bindgen::{JsError, JsValue};
 use wasm_bindgen_test::*;
 
@@ -122,7 +124,15 @@ fn the_tradeoff_sweep_and_the_benchmark_run_in_the_browser() {
     set(&config, "steps", 3);
     let lab = Lab::new(config, DATA, None, None).unwrap();
     let lambdas = vec![0.0, 1.0];
-    let points = js_sys::Array::from(&lab.sweep_tradeoff(lambdas, 2, 50).unwrap());
+    let mut sweep = TradeoffSweep::new(&lab, lambdas, 2, 50).unwrap();
+    assert!(!sweep.advance(3).unwrap(), "3 of 4 steps");
+    assert_eq!(sweep.progress(), 0.75);
+    assert!(sweep.advance(3).unwrap());
+    let points = js_sys::Array::from(&sweep.points().unwrap());
+    assert!(
+        TradeoffSweep::new(&lab, Vec::new(), 2, 50).is_err(),
+        "an empty λ list"
+    );
     assert_eq!(points.length(), 2);
     for p in points.iter() {
         assert!(get(&p, "mse").as_f64().unwrap().is_finite());

@@ -4,12 +4,10 @@
 use super::seeds::{self, Seeds};
 use super::{runtime, usage, Failure};
 use pclab::config::Config;
+use pclab::cost::Budget;
 use pclab::experiment::Experiment;
-use pclab::sweep::{sweep_tradeoff, TradeoffPoint};
+use pclab::sweep::{sweep_tradeoff, TradeoffPoint, MAX_LAMBDAS};
 use serde_json::json;
-
-/// The most λ values one sweep may train.
-const MAX_LAMBDAS: usize = 101;
 
 /// Arguments of `pclab sweep-tradeoff`: those of `pclab train` (the preset defaults to
 /// `tradeoff`; `--rule pc` or `--rule bp-through-inference`; with `--seeds`, the sweep
@@ -61,7 +59,8 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
             seed,
             ..config.clone()
         };
-        let points = sweep_tradeoff(&config, &data, &lambdas, steps, None).map_err(runtime)?;
+        let points = sweep_tradeoff(&config, &data, &lambdas, steps, None, Budget::NATIVE)
+            .map_err(runtime)?;
         eprintln!("rule {rule}, seed {seed}, {} epoch(s)", common.epochs);
         eprintln!(
             "{:>6}  {:>9}  {:>9}  {:>12}",

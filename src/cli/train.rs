@@ -7,6 +7,7 @@ use super::settings::Settings;
 use super::{runtime, usage, Failure};
 use clap::builder::RangedI64ValueParser;
 use pclab::config::Config;
+use pclab::cost::Budget;
 use pclab::data::{load_idx_files, load_shipped_file, Split};
 use pclab::train::{Evaluation, Trainer};
 use serde_json::json;
@@ -97,7 +98,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 /// evaluation.
 fn train(config: Config, data: Split, epochs: usize) -> Result<Evaluation, Failure> {
     let seed = config.seed;
-    let mut trainer = Trainer::new(config, data).map_err(runtime)?;
+    let mut trainer = Trainer::with_budget(config, data, &Budget::NATIVE).map_err(runtime)?;
     let per_epoch = trainer.steps_per_epoch();
     let samples = trainer.data().train.len();
     let start = Instant::now();

@@ -15,6 +15,7 @@ pub use record::{Evaluation, StepRecord};
 
 use crate::activation::Activation;
 use crate::config::Config;
+use crate::cost::Budget;
 use crate::data::{permutation, shift_images, Split};
 use crate::energy::LayerEnergy;
 use crate::error::{PcError, Result};
@@ -88,8 +89,15 @@ fn weighted(net: &Network<F>, factor: f64) -> Result<Network<F>> {
 }
 
 impl Trainer {
-    /// A fresh run on `data`; the network is initialised from `config.seed`.
+    /// A fresh run on `data` within the page's budget ([`Budget::PAGE`]); the network is
+    /// initialised from `config.seed`.
     pub fn new(config: Config, data: Split) -> Result<Self> {
+        Self::with_budget(config, data, &Budget::PAGE)
+    }
+
+    /// A fresh run on `data`, refused before anything is allocated if one step of it is
+    /// over `budget`.
+    pub fn with_budget(config: Config, data: Split, budget: &Budget) -> Result<Self> {
         config.validate()?;
         if data.train.is_empty() || data.test.is_empty() {
             return Err(PcError::Config(
@@ -101,7 +109,9 @@ impl Trainer {
                 "training and test images differ in size".into(),
             ));
         }
-        let sizes = config.sizes(data.train.pixels_per_image(), data.train.classes());
+        let (pixels, classes) = (data.train.pixels_per_image(), data.train.classes());
+        crate::cost::check(&config, pixels, classes, budget)?;
+        let sizes = config.sizes(pixels, classes);
         let init = match config.rule {
             Rule::Pc | Rule::BpThroughInference => Init::XavierUniform,
             Rule::Bp => Init::TorchDefault,

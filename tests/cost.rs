@@ -1,0 +1,133 @@
+//! The cost model against the engine's own FLOP counter, and the budget that keeps a
+//! setting, a saved model or a sweep from locking the page.
+#![cfg(not(target_arch = "wasm32"))]
+
+use pclab::bench::synthetic_dataset;
+use pclab::config::Config;
+use pclab::cost::{check, estimate, Budget};
+use pclab::data::Split;
+use pclab::sweep::Sweep;
+use pclab::train::Trainer;
+
+fn data() -> Split {
+    Split {
+        train: synthetic_dataset(512, 1).unwrap(),
+        test: synthetic_dataset(64, 2).unwrap(),
+    }
+}
+
+fn config(preset: &str, settings: &[(&str, &str)]) -> Config {
+    Config::preset(preset)
+        .unwrap()
+        .with_settings(settings.iter().copied())
+        .unwrap()
+}
+
+#[test]
+fn the_estimate_is_within_a_third_of_the_counted_flops() {
+    let cases = [
+        ("classification", "pc", 8),
+        ("classification", "bp", 8),
+        ("compression", "pc", 35),
+        ("compression", "bp", 35),
+        ("compression", "bp-through-inference", 10),
+        ("tradeoff", "pc", 20),
+        ("generation", "pc", 20),
+        ("tutorial", "pc", 8),
+    ];
+    for (preset, rule, steps) in cases {
+        let c = config(preset, &[("rule", rule), ("steps", &steps.to_string())]);
+        let estimated = estimate(&c, 784, 10).step_flops;
+        let mut trainer = Trainer::new(c, data()).unwrap();
+        trainer.step().unwrap();
+        let counted = trainer.step().unwrap().flops_step as f64;
+        let ratio = estimated / counted;
+        println!("{preset} {rule}: estimated / counted = {ratio:.2}");
+        assert!(
+            (0.7..=1.5).contains(&ratio),
+            "{preset} {rule}: estimated {estimated:.3e}, counted {counted:.3e}"
+        );
+    }
+}
+
+#[test]
+fn every_preset_fits_the_page_budget() {
+    for p in pclab::config::presets() {
+        assert!(
+            check(&p.config, 784, 10, &Budget::PAGE).is_ok(),
+            "{}",
+            p.name
+        );
+    }
+}
+
+#[test]
+fn work_over_the_budget_is_refused_before_anything_is_allocated() {
+    // Eight layers of 4096 at T = 500 and batch 2048: far over one step's budget.
+    let huge = config(
+        "classification",
+        &[
+            ("hidden", "4096,4096,4096,4096,4096,4096,4096,4096"),
+            ("steps", "500"),
+            ("batch", "2048"),
+        ],
+    );
+    let err = Trainer::new(huge.clone(), data())
+        .err()
+        .unwrap()
+        .to_string();
+    for named in ["hidden", "T = 500", "batch 2048", "GFLOP"] {
+        assert!(err.contains(named), "{named} in {err}");
+    }
+    // The command line's budget is larger, not unbounded.
+    assert!(check(&huge, 784, 10, &Budget::NATIVE).is_err());
+    // A saved model claiming such a network is refused the same way.
+    let small = Trainer::new(config("classification", &[("hidden", "8")]), data()).unwrap();
+    let mut model: serde_json::Value =
+        serde_json::from_str(&pclab::inspect::save(&small).unwrap()).unwrap();
+    model["config"]["steps"] = 1000.into();
+    model["config"]["batch"] = 8192.into();
+    model["config"]["hidden"] = serde_json::json!([4096, 4096, 4096]);
+    model["sizes"] = serde_json::json!([784, 4096, 4096, 4096, 10]);
+    let err = pclab::inspect::load(&model.to_string(), data())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("wrong number of parameters") || err.contains("GFLOP"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_sweep_runs_in_pieces_and_refuses_more_than_the_budget() {
+    let c = config(
+        "tradeoff",
+        &[
+            ("hidden", "16"),
+            ("latent", "8"),
+            ("steps", "3"),
+            ("batch", "32"),
+        ],
+    );
+    let mut sweep = Sweep::new(&c, &data(), &[0.0, 0.5, 1.0], 4, Some(32), Budget::PAGE).unwrap();
+    let mut pieces = 0;
+    while !sweep.advance(5).unwrap() {
+        pieces += 1;
+        assert!(sweep.progress() < 1.0);
+    }
+    assert_eq!(pieces, 2, "12 steps in pieces of 5");
+    assert_eq!(sweep.points().len(), 3);
+    assert!(sweep.points().iter().all(|p| p.mse.is_finite()));
+    let lambdas: Vec<f64> = sweep.points().iter().map(|p| p.lambda).collect();
+    assert_eq!(lambdas, [0.0, 0.5, 1.0]);
+    assert!(Sweep::new(&c, &data(), &[], 4, None, Budget::PAGE).is_err());
+    assert!(Sweep::new(&c, &data(), &[1.5], 4, None, Budget::PAGE).is_err());
+    let big = config("tradeoff", &[]);
+    let lambdas: Vec<f64> = (0..=100).map(|i| f64::from(i) / 100.0).collect();
+    let err = Sweep::new(&big, &data(), &lambdas, 5000, None, Budget::PAGE)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("sweep fewer"), "{err}");
+}
