@@ -57,19 +57,21 @@ const browser = await chromium.launch({
   args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
 });
 try {
-  const page = await browser.newPage();
-  // A plain same-origin document, with no engine of its own running.
-  await page.goto(`${url}www/blank.html`);
-  if (!(await page.evaluate(() => crossOriginIsolated))) throw new Error('not cross-origin isolated');
   console.log(`Chromium ${browser.version()}, ${rounds} rounds of ${seconds} s per workload`);
   const best = new Map(); // workload -> build -> best GFLOP/s
   for (let r = 0; r < rounds; r++) {
     for (const b of builds) {
+      // A fresh page each time (no other instance's memory around), a plain
+      // same-origin document with no engine of its own running.
+      const page = await browser.newPage();
+      await page.goto(`${url}www/blank.html`);
+      if (!(await page.evaluate(() => crossOriginIsolated))) throw new Error('not cross-origin isolated');
       const rows = await page.evaluate(async ([dir, s]) => {
         const m = await import(`/www/${dir}/pclab.js`);
         await m.default();
         return m.Lab.bench(s);
       }, [b, seconds]);
+      await page.close();
       for (const row of rows) {
         const byBuild = best.get(row.name) ?? new Map();
         byBuild.set(b, Math.max(byBuild.get(b) ?? 0, row.gflops_per_s));
