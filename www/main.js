@@ -2,7 +2,7 @@
 // to the worker that owns the engine (protocol.js). The page only draws; it never trains.
 // What a setting may be, which panels an experiment has and what a preset is are the
 // engine's: the page asks its schema and its parser.
-import init, { version, configSchema, configWithSettings, runConfigs } from './pkg/pclab.js';
+import init, { version, configSchema, configWithSettings, runConfigs } from './engine-loader.js';
 import { readState, writeState, runNames, experimentOf } from './settings.js';
 import { REQUEST, REPLY } from './protocol.js';
 import { History } from './history.js';

@@ -3,7 +3,7 @@
 // arrays. Training runs in short chunks with a yield between them, so pause, step and
 // reset messages are handled promptly and the page never freezes. The messages are those
 // of protocol.js; which views each run has comes from the engine's experiment table.
-import init, { Lab, configSchema } from './pkg/pclab.js';
+import init, { Lab, TradeoffSweep, configSchema } from './engine-loader.js';
 import { REQUEST, REPLY } from './protocol.js';
 
 const CHUNK_MS = 60; // aim for chunks this long
