@@ -24,7 +24,8 @@ function lossSentence(ctx) {
   const names = ctx.names();
   const each = runs.map((c, i) => `${names[i]} loss: ${LOSS_WORDS[c.rule] ?? 'its training loss'}`);
   return runs.length > 1
-    ? `Comparing: ${each.join('; ')}. Both are the same output energy, measured at different beliefs, so the curves compare. `
+    ? `Comparing: ${each.join('; ')}. Both measure the output energy, at different beliefs: inference moves the beliefs to explain the clamped data, `
+      + 'so a PC loss reads lower than the same network\'s feedforward loss would; the test metric below compares like with like. '
     : `${each[0]}. `;
 }
 
