@@ -200,8 +200,10 @@ export function mount(ctx) {
     const r = run();
     const values = range([...r.beliefs.map((s) => s[l]), ...r.predictions.map((s) => s[l])]);
     const role = layerRole(replay, l);
-    const lo = role === 'image' ? Math.min(0, values.lo) : values.lo;
-    const hi = role === 'image' ? Math.max(1, values.hi) : values.hi;
+    // Pixels and class probabilities keep their natural [0, 1] (wider if they leave it).
+    const natural = role === 'image' || role === 'label';
+    const lo = natural ? Math.min(0, values.lo) : values.lo;
+    const hi = natural ? Math.max(1, values.hi) : values.hi;
     const max = Math.max(1e-12, ...r.errors.map((s) => s[l].reduce((m, e) => Math.max(m, Math.abs(e)), 0)));
     return {
       value: { lo, hi, color: (v) => grey(v, lo, hi) },
