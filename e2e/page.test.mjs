@@ -50,8 +50,8 @@ test('the classification preset passes 80% test accuracy', async () => {
   }, 100_000, 'accuracy > 80%');
   await page.getByTestId('pause').click();
   assert.ok(acc > 80, `accuracy ${acc}% after ${await stepOf(page)} steps`);
-  const strips = await page.getByTestId('belief-replay').locator('canvas').count();
-  assert.equal(strips, 5, 'a belief strip per layer of 784-128-128-128-10');
+  const rows = await page.getByTestId('belief-replay').locator('[data-testid=replay-layer]').count();
+  assert.equal(rows, 5, 'a replay row per layer of 784-128-128-128-10');
   await page.waitForTimeout(800); // let the last visuals arrive before the screenshots
   for (const name of PANELS) {
     const panel = page.locator(`#panel-${name}`);

@@ -109,18 +109,16 @@ fn image_weights(net: &Network<F>, config: &Config) -> DMatrix<F> {
     }
 }
 
-/// Up to `n` receptive fields, each tile min-max normalised to [0, 1], concatenated.
+/// Up to `n` receptive fields, concatenated: each tile is one unit's weights divided by
+/// that tile's largest |w|, so it lies in [−1, 1] with its sign kept (0 stays 0; an
+/// all-zero tile stays zero). The page draws them with a diverging colour map, white = 0.
 pub fn receptive_fields(trainer: &Trainer, n: usize) -> Vec<f32> {
     let w = image_weights(trainer.network(), trainer.config());
     let mut out = Vec::with_capacity(n.min(w.nrows()) * w.ncols());
     for row in w.row_iter().take(n) {
-        let (lo, hi) = row
-            .iter()
-            .fold((F::INFINITY, F::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
-        let span = if hi > lo { hi - lo } else { 1.0 };
-        out.extend(row.iter().map(|&v| (v - lo) / span));
+        let max = row.iter().fold(0.0, |m: F, &v| m.max(v.abs()));
+        let scale = if max > 0.0 { 1.0 / max } else { 1.0 };
+        out.extend(row.iter().map(|&v| v * scale));
     }
     out
 }

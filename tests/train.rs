@@ -278,3 +278,50 @@ fn a_replay_of_a_clamped_digit_shows_the_errors_shrink_and_matches_the_engine() 
         "the free label layer holds class probabilities"
     );
 }
+
+#[test]
+fn receptive_fields_keep_the_sign_scaled_by_each_tiles_largest_weight() {
+    use nalgebra::{DMatrix, DVector};
+    let mut trainer = Trainer::new(config("classification", &[("hidden", "4")]), data()).unwrap();
+    let sizes = trainer.network().sizes();
+    assert_eq!(sizes, vec![784, 4, 10]);
+    // Unit 0: a ramp through 0; unit 1: all zero; unit 2: all positive; unit 3: one
+    // negative pixel, the largest in size, among small positive ones.
+    let w0 = DMatrix::from_fn(4, 784, |u, i| match u {
+        0 => (i as f32 - 392.0) / 100.0,
+        1 => 0.0,
+        2 => 2.0,
+        _ if i == 5 => -0.5,
+        _ => 0.25,
+    });
+    let params = vec![
+        (w0.clone(), DVector::zeros(4)),
+        (DMatrix::zeros(10, 4), DVector::zeros(10)),
+    ];
+    trainer.set_parameters(params).unwrap();
+    let fields = pclab::inspect::receptive_fields(&trainer, 3);
+    assert_eq!(fields.len(), 3 * 784, "only the first n tiles");
+    let all = pclab::inspect::receptive_fields(&trainer, 10);
+    assert_eq!(all.len(), 4 * 784, "at most one tile per unit");
+    let tile = |u: usize| &all[u * 784..(u + 1) * 784];
+    let close = |a: f32, b: f32| (a - b).abs() < 1e-6;
+    for (i, &v) in tile(0).iter().enumerate() {
+        assert!(close(v, w0[(0, i)] / 3.92), "unit 0 pixel {i}: {v}");
+    }
+    assert!(
+        close(tile(0)[0], -1.0),
+        "the largest |w| maps to ±1 with its sign"
+    );
+    assert!(close(tile(0)[392], 0.0), "zero stays zero");
+    assert!(
+        tile(1).iter().all(|&v| v == 0.0),
+        "an all-zero tile stays zero"
+    );
+    assert!(tile(2).iter().all(|&v| close(v, 1.0)));
+    assert!(close(tile(3)[5], -1.0));
+    assert!(tile(3)
+        .iter()
+        .enumerate()
+        .all(|(i, &v)| i == 5 || close(v, 0.5)));
+    assert!(all.iter().all(|v| (-1.0..=1.0).contains(v)));
+}

@@ -45,3 +45,13 @@ export function fmt(x, digits = 3) {
   }
   return a !== 0 && a < 1e-3 ? x.toExponential(digits - 1) : String(Number(x.toPrecision(digits)));
 }
+
+/**
+ * Links the stylesheet at `url` (a panel's own CSS, next to its module) once per page.
+ * CSP allows styles from 'self'.
+ */
+export function stylesheet(url) {
+  const href = String(url);
+  if (document.querySelector(`link[rel=stylesheet][href="${CSS.escape(href)}"]`)) return;
+  document.head.append(el('link', { rel: 'stylesheet', href }));
+}

@@ -8,6 +8,7 @@ import { REQUEST, REPLY } from './protocol.js';
 import { History } from './history.js';
 import { fmt } from './dom.js';
 import * as controls from './panels/controls.js';
+import * as intro from './panels/intro.js';
 import * as training from './panels/training.js';
 import * as inference from './panels/inference.js';
 import * as reconstructions from './panels/reconstructions.js';
@@ -18,7 +19,7 @@ import * as tradeoff from './panels/tradeoff.js';
 import * as cost from './panels/cost.js';
 import * as weights from './panels/weights.js';
 
-const PANELS = [training, inference, reconstructions, classification, generation, gradients, tradeoff, cost, weights];
+const PANELS = [intro, training, inference, reconstructions, classification, generation, gradients, tradeoff, cost, weights];
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 const errorBox = document.querySelector('.error-box');
@@ -104,8 +105,9 @@ function showState() {
 function showPanels() {
   const { views } = ctx.experiment();
   for (const section of document.querySelectorAll('#panels > .panel')) {
-    const at = views.indexOf(section.dataset.name);
-    section.hidden = at < 0 || ctx.view.hide.includes(section.dataset.name);
+    const always = section.dataset.name === 'intro'; // every experiment's, first
+    const at = always ? -1 : views.indexOf(section.dataset.name);
+    section.hidden = (at < 0 && !always) || ctx.view.hide.includes(section.dataset.name);
     section.style.order = String(at);
   }
 }

@@ -1,24 +1,45 @@
 // Plotting: streaming line charts (uPlot), digit grids and heat maps on canvases, and
 // exports (PNG through canvas.toBlob, CSV) as download links.
 import uPlot from './vendor/uPlot.esm.js';
-import { fmt } from './dom.js';
+import { fmt, el } from './dom.js';
 
-/** Run colours: run 0 blue, run 1 orange; layer colours for per-layer series. */
-export const RUN_COLORS = ['#2f6fd6', '#e0701b'];
-export const LAYER_COLORS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#666666'];
+/**
+ * The Okabe–Ito palette (Okabe & Ito 2008): eight colours told apart with every common
+ * colour-vision deficiency. Every series colour on the page comes from here.
+ */
+export const OKABE_ITO = Object.freeze({
+  blue: '#0072B2',
+  vermillion: '#D55E00',
+  green: '#009E73',
+  purple: '#CC79A7',
+  orange: '#E69F00',
+  sky: '#56B4E9',
+  black: '#000000',
+  yellow: '#F0E442',
+});
+
+/** Run colours: run 0 blue, run 1 vermillion; layer colours for per-layer series. */
+export const RUN_COLORS = [OKABE_ITO.blue, OKABE_ITO.vermillion];
+export const LAYER_COLORS = [OKABE_ITO.green, OKABE_ITO.orange, OKABE_ITO.sky, OKABE_ITO.purple,
+  OKABE_ITO.vermillion, OKABE_ITO.blue, OKABE_ITO.yellow, '#777777'];
 
 /**
  * A uPlot line chart that fills `el`'s width.
- * series: [{ label, color, dash?, points? }]; opts: { x, y, logY, height, scatter }.
+ * series: [{ label, color, dash?, points? }]; opts: { x, y, logY, height, scatter, markX,
+ * yRange: [lo, hi] fixed, xIntegers }.
  */
-export function lineChart(el, series, { x = 'step', y = '', logY = false, height = 220, scatter = false } = {}) {
+export function lineChart(el, series, { x = 'step', y = '', logY = false, height = 220, scatter = false, markX = null, yRange = null, xIntegers = false } = {}) {
   const opts = {
+    // markX() → an x value: a vertical line marks it (e.g. the current inference step).
+    hooks: markX ? { draw: [(u) => markLine(u, markX())] } : {},
     width: Math.max(200, el.clientWidth || 400),
     height,
-    legend: { live: false },
+    // A dashed series shows a dashed swatch in the legend.
+    legend: { live: false, markers: { width: 3, dash: (u, i) => (u.series[i].dash ? 'dashed' : 'solid') } },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: false }, y: logY ? { distr: 3 } : {} },
-    axes: [{ label: x, size: 40, values: ticks }, { label: y, size: 60, values: ticks }],
+    scales: { x: { time: false }, y: logY ? { distr: 3 } : yRange ? { range: yRange } : {} },
+    // xIntegers: ticks only at whole x (steps t).
+    axes: [{ label: x, size: 40, values: ticks, ...(xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) }, { label: y, size: 60, values: ticks }],
     series: [{ label: x }, ...series.map((s) => ({
       label: s.label,
       stroke: s.color,
@@ -48,6 +69,23 @@ export function lineChart(el, series, { x = 'step', y = '', logY = false, height
   };
 }
 
+/** Draws a vertical line at x = `at` over the plot area of uPlot `u`. */
+function markLine(u, at) {
+  if (at === null || at === undefined) return;
+  const x = Math.round(u.valToPos(at, 'x', true));
+  const { top, height } = u.bbox;
+  const g = u.ctx;
+  g.save();
+  g.strokeStyle = '#1d2330';
+  g.lineWidth = 2 * devicePixelRatio;
+  g.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
+  g.beginPath();
+  g.moveTo(x, top);
+  g.lineTo(x, top + height);
+  g.stroke();
+  g.restore();
+}
+
 /** Axis tick labels: compact numbers (1.2k, 3.4M). */
 const ticks = (u, splits) => splits.map((v) => (v === null ? '' : fmt(v)));
 
@@ -60,9 +98,10 @@ export function align(tables) {
 
 /**
  * Draws `count` 28×28 digits from `pixels` (values in [0,1]) as a grid of `cols`
- * columns, each tile `scale` pixels per digit pixel, ink dark on white.
+ * columns, each tile `scale` pixels per digit pixel, ink dark on white; `color(v)` →
+ * [r, g, b] colours another scale (e.g. `diverging` for signed weights).
  */
-export function drawDigits(canvas, pixels, { count = pixels.length / 784, cols = 10, scale = 2, gap = 2 } = {}) {
+export function drawDigits(canvas, pixels, { count = pixels.length / 784, cols = 10, scale = 2, gap = 2, color = (v) => grey(v) } = {}) {
   const rows = Math.ceil(count / cols);
   const tile = 28 * scale + gap;
   canvas.width = cols * tile - gap;
@@ -77,8 +116,7 @@ export function drawDigits(canvas, pixels, { count = pixels.length / 784, cols =
   ctx.imageSmoothingEnabled = false;
   for (let k = 0; k < count; k++) {
     for (let i = 0; i < 784; i++) {
-      const v = 255 - Math.round(255 * Math.min(1, Math.max(0, pixels[k * 784 + i])));
-      img.data.set([v, v, v, 255], i * 4);
+      img.data.set([...color(pixels[k * 784 + i]), 255], i * 4);
     }
     sctx.putImageData(img, 0, 0);
     ctx.drawImage(small, (k % cols) * tile, Math.floor(k / cols) * tile, 28 * scale, 28 * scale);
@@ -181,4 +219,66 @@ export function pngButton(getCanvas, name) {
     if (canvas) savePNG(canvas, name);
   });
   return b;
+}
+
+/** The diverging map's ends: negative blue, positive red, white at 0 (ColorBrewer RdBu). */
+const NEGATIVE = [33, 102, 172];
+const POSITIVE = [178, 24, 43];
+
+/** The diverging colour [r, g, b] of `v` on a scale symmetric around 0 (|v| ≤ max). */
+export function diverging(v, max = 1) {
+  const s = Math.max(-1, Math.min(1, max > 0 ? v / max : 0));
+  const end = s < 0 ? NEGATIVE : POSITIVE;
+  const a = Math.abs(s);
+  return end.map((c) => Math.round(255 + a * (c - 255)));
+}
+
+/** The grey [r, g, b] of `v` in [lo, hi]: white at lo, black at hi (ink on paper). */
+export function grey(v, lo = 0, hi = 1) {
+  const s = hi > lo ? Math.max(0, Math.min(1, (v - lo) / (hi - lo))) : 0;
+  const c = Math.round(255 * (1 - s));
+  return [c, c, c];
+}
+
+/**
+ * Paints `values` as a rows×cols grid of square cells `cell` pixels wide, each coloured
+ * by `color(v)` → [r, g, b]; cells past the values stay light grey.
+ */
+export function drawGrid(canvas, values, { rows, cols, cell = 3, color = (v) => grey(v) }) {
+  canvas.width = cols * cell;
+  canvas.height = rows * cell;
+  const g = canvas.getContext('2d');
+  const img = g.createImageData(cols, rows);
+  for (let i = 0; i < rows * cols; i++) {
+    const rgb = i < values.length ? color(values[i]) : [236, 238, 242];
+    img.data.set([...rgb, 255], i * 4);
+  }
+  const small = document.createElement('canvas');
+  small.width = cols;
+  small.height = rows;
+  small.getContext('2d').putImageData(img, 0, 0);
+  g.imageSmoothingEnabled = false;
+  g.drawImage(small, 0, 0, canvas.width, canvas.height);
+}
+
+/**
+ * The diverging colour map's legend: a bar from −max (blue) through 0 (white) to +max
+ * (red), labelled, as a DOM element.
+ */
+export function divergingLegend(max, { label = '' } = {}) {
+  const bar = document.createElement('canvas');
+  bar.width = 120;
+  bar.height = 10;
+  bar.className = 'legend-bar';
+  const g = bar.getContext('2d');
+  for (let x = 0; x < bar.width; x++) {
+    g.fillStyle = `rgb(${diverging((2 * x) / (bar.width - 1) - 1).join(',')})`;
+    g.fillRect(x, 0, 1, bar.height);
+  }
+  g.strokeStyle = '#8a93a3';
+  g.strokeRect(0.5, 0.5, bar.width - 1, bar.height - 1);
+  return el('span', { class: 'legend', 'data-testid': 'diverging-legend' },
+    label ? el('span', {}, label) : null,
+    el('span', {}, `−${fmt(max)}`), bar, el('span', {}, `+${fmt(max)}`),
+    el('span', { class: 'legend-zero' }, '(white = 0)'));
 }

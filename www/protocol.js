@@ -19,6 +19,7 @@ export const REQUEST = Object.freeze({
   SAVE: 'save',
   LOAD: 'load',
   SET_DATA: 'setData',
+  REPLAY: 'replay',
 });
 
 /** What the worker tells the page. */
@@ -36,6 +37,7 @@ export const REPLY = Object.freeze({
   SAVED: 'saved',
   MODEL_LOADED: 'model-loaded',
   DATA_SET: 'data-set',
+  REPLAY: 'replay',
   ERROR: 'error',
 });
 
@@ -55,6 +57,7 @@ export const ANSWER = Object.freeze({
   [REQUEST.SAVE]: REPLY.SAVED,
   [REQUEST.LOAD]: REPLY.MODEL_LOADED,
   [REQUEST.SET_DATA]: REPLY.DATA_SET,
+  [REQUEST.REPLAY]: REPLY.REPLAY,
 });
 
 /**
@@ -70,6 +73,8 @@ export const ANSWER = Object.freeze({
  * @typedef {{ type: 'sweep', id: number, lambdas: number[], steps: number }} SweepRequest
  * @typedef {{ type: 'load', id: number, json: string }} LoadRequest
  * @typedef {{ type: 'setData', id: number, images: Uint8Array, labels: Uint8Array }} SetDataRequest
+ * @typedef {{ type: 'replay', id: number, index: number }} ReplayRequest
+ *   Replay test digit `index` now, and in every VISUALS from then on.
  *
  * @typedef {{ type: 'configured', re?: number }} Configured The runs are built, untrained.
  * @typedef {{ type: 'running', re?: number, running: boolean }} Running
@@ -78,5 +83,7 @@ export const ANSWER = Object.freeze({
  *   Per run: evaluation, trace, recon, predictions, fields, replay (those its experiment has).
  * @typedef {{ type: 'model-loaded', re: number, config: Config }} ModelLoaded
  *   The loaded model's own configuration: the page's state follows it.
+ * @typedef {{ type: 'replay', re: number, index: number, replay: object }} ReplayReply
+ *   The first run's replay of that test digit (src/inspect.rs Replay).
  * @typedef {{ type: 'error', re?: number, request?: string, message: string }} ErrorReply
  */

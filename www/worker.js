@@ -13,7 +13,6 @@ const EVAL_ON_DEMAND_MS = 1000; // pause and step evaluate only when cheaper tha
 const N_RECON = 10;
 const N_PREDICTIONS = 12;
 const N_FIELDS = 40;
-const REPLAY_INDEX = 0; // the test digit whose beliefs the inference panel replays
 // Experiments that infer a latent to test are evaluated on this many test images spread
 // over the test set (an estimate, refreshed often); classify uses the whole test set.
 const EVAL_SAMPLES = 500;
@@ -31,6 +30,7 @@ let stepMs = 0; // time per minibatch, the least seen since the build (no warm-u
 let evalMs = null; // how long the last evaluation took
 let busy = false;
 let scheduled = false;
+let replayIndex = 0; // the test digit whose beliefs the inference panel replays
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 const postError = (err, request) => post({ type: REPLY.ERROR, ...request, message: String(err?.message ?? err) });
@@ -111,7 +111,7 @@ function visualsOf(lab, config, evaluate) {
     recon: has('reconstructions') ? lab.reconstructions(N_RECON) : null,
     predictions: has('classification') ? lab.predictions(N_PREDICTIONS) : null,
     fields: has('weights') ? lab.receptiveFields(N_FIELDS) : null,
-    replay: has('inference') ? lab.replay(REPLAY_INDEX) : null,
+    replay: has('inference') ? lab.replay(replayIndex) : null,
   };
 }
 
@@ -228,6 +228,11 @@ const handlers = {
       throw err;
     }
     post({ type: REPLY.DATA_SET, re: id });
+  },
+  [REQUEST.REPLAY]({ id, index }) {
+    const replay = first().replay(index);
+    replayIndex = index; // only once the engine accepted it
+    post({ type: REPLY.REPLAY, re: id, index, replay });
   },
 };
 

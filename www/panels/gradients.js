@@ -1,49 +1,71 @@
 // Panel 7, PC vs BP gradients: the cosine similarity between the PC weight update and
 // the backprop gradient, per layer, as the number of inference steps T grows, for
 // strict, fixed-prediction and standard inference. Fixed-prediction inference with rate
-// 1 gives exactly the BP gradient (cosine 1) once T ≥ depth.
-import { panel, el, button, field } from '../dom.js';
-import { chartSlot, pngButton } from '../plots.js';
+// 1 gives exactly the BP gradient (cosine 1) once T ≥ depth. One small chart per
+// inference variant, a line per layer; block l predicts layer l from layer l−1, and a
+// line is numbered by the layer its block predicts (as in the Inference panel).
+import { panel, el, button, field, stylesheet } from '../dom.js';
+import { chartSlot, pngButton, LAYER_COLORS } from '../plots.js';
 import { REQUEST, REPLY } from '../protocol.js';
+import * as equations from '../equations.js';
+import { seeingLine } from './seeing.js';
 
 const VARIANTS = [
-  { name: 'fixed-prediction', color: '#2f6fd6' },
-  { name: 'strict', color: '#1b9e77' },
-  { name: 'standard', color: '#e0701b' },
+  { name: 'fixed-prediction', title: 'fixed-prediction (rate 1)' },
+  { name: 'strict', title: 'strict' },
+  { name: 'standard', title: 'standard' },
 ];
 const DASHES = [undefined, [6, 4], [2, 3], [10, 3, 2, 3], [1, 6]];
+
+/** Layer l's line: a colour from the colour-blind-safe palette and a dash of its own. */
+const layerSeries = (l) => ({ label: `layer ${l}`, color: LAYER_COLORS[(l - 1) % LAYER_COLORS.length], dash: DASHES[(l - 1) % DASHES.length] });
 
 function table(result) {
   const { ts, variants } = result;
   const layers = variants[VARIANTS[0].name][0].length;
   return el('table', { class: 'numbers', 'data-testid': 'gradient-cosine' },
-    el('thead', {}, el('tr', {}, el('th', {}, 'inference'), el('th', {}, 'layer'), ts.map((t) => el('th', {}, `T=${t}`)))),
+    el('thead', {}, el('tr', {}, el('th', {}, 'inference'), el('th', { title: 'block l predicts layer l from layer l−1' }, 'layer predicted'), ts.map((t) => el('th', {}, `T=${t}`)))),
     el('tbody', {}, VARIANTS.flatMap(({ name }) => Array.from({ length: layers }, (_, l) => el('tr', {},
       el('th', {}, name), el('td', {}, String(l + 1)),
       ts.map((t, k) => el('td', { 'data-variant': name, 'data-layer': l + 1, 'data-t': t, 'data-value': variants[name][k][l] }, variants[name][k][l].toFixed(4))))))));
 }
 
 export function mount(ctx) {
-  const { tools, body } = panel({ name: 'gradients', title: 'PC vs BP gradients', help: 'Cosine between the PC weight update and the BP gradient on one fixed batch, per layer (line style), against T. Fixed-prediction uses rate 1.' });
+  stylesheet(new URL('./inference.css', import.meta.url)); // the equations' styles
+  const { section, tools, body } = panel({ name: 'gradients', title: 'PC vs BP gradients',
+    help: 'Cosine between the PC weight update and the BP gradient on one fixed batch, against T: one chart per inference variant, '
+      + 'one line per layer. Block l predicts layer l from layer l−1; a line is numbered by the layer its block predicts (layers 1..L, '
+      + 'as in the Inference panel). Fixed-prediction uses rate 1.' });
+  seeingLine(ctx, section, (config) => `cos(ΔW_PC, ΔW_BP) per layer, with ${equations.html(equations.learning({ ...config, rule: 'pc' }))} `
+    + `against ${equations.html(equations.learning({ ...config, rule: 'bp' }))}.`);
   const tMax = field('T up to', { type: 'number', min: 1, max: 50, value: 10, 'data-testid': 'gradient-tmax' });
   const rate = field('rate (strict, standard)', { type: 'text', value: String(ctx.state.config.inference_lr), size: 5, 'data-testid': 'gradient-rate' });
-  const chartEl = el('div', { class: 'chart' });
+  const charts = VARIANTS.map((v) => {
+    const chartEl = el('div', { class: 'chart', 'data-testid': `gradient-chart-${v.name}` });
+    return { ...v, chartEl, slot: chartSlot(chartEl), node: el('figure', { class: 'multiple' }, el('figcaption', {}, v.title), chartEl) };
+  });
   const out = el('div', { class: 'scroll' });
-  const slot = chartSlot(chartEl);
   const compute = () => {
     const n = Math.min(50, Math.max(1, Math.round(Number(tMax.input.value)) || 10));
     const r = Number(rate.input.value);
     if (!(r > 0)) return ctx.showError(`gradient rate ${rate.input.value}: must be a positive number.`);
     ctx.send({ type: REQUEST.GRADIENTS, ts: Array.from({ length: n }, (_, k) => k + 1), rate: r });
   };
-  body.append(el('div', { class: 'row' }, tMax.node, rate.node, button('compute', compute, { 'data-testid': 'gradient-compute' })), chartEl, out);
-  tools.append(pngButton(() => slot.chart?.canvas, 'pclab-gradients.png'));
+  body.append(el('div', { class: 'row' }, tMax.node, rate.node, button('compute', compute, { 'data-testid': 'gradient-compute' })),
+    el('div', { class: 'multiples' }, charts.map((c) => c.node)), out);
+  tools.append(pngButton(() => charts[0].slot.chart?.canvas, 'pclab-gradients-fixed-prediction.png'));
 
   ctx.on(REPLY.GRADIENTS, ({ result }) => {
     const layers = result.variants[VARIANTS[0].name][0].length;
-    const series = VARIANTS.flatMap((v) => Array.from({ length: layers }, (_, l) => ({ label: `${v.name} L${l + 1}`, color: v.color, dash: DASHES[l % DASHES.length] })));
-    const columns = VARIANTS.flatMap((v) => Array.from({ length: layers }, (_, l) => result.variants[v.name].map((c) => c[l])));
-    slot.show(`${layers}`, series, { x: 'T (inference steps)', y: 'cosine(PC, BP)' }).setData([result.ts, ...columns]);
+    const series = Array.from({ length: layers }, (_, k) => layerSeries(k + 1));
+    // One y range for all three, so that the charts compare at a glance.
+    const all = VARIANTS.flatMap((v) => result.variants[v.name].flat()).filter(Number.isFinite);
+    const lo = Math.min(0, Math.floor(Math.min(...all) * 10) / 10);
+    for (const c of charts) {
+      const columns = Array.from({ length: layers }, (_, l) => result.variants[c.name].map((x) => x[l]));
+      c.slot.show(`${layers}|${lo}`, series, { x: 'T (inference steps)', y: 'cosine(PC, BP)', height: 180, yRange: [lo, 1.05] })
+        .setData([result.ts, ...columns]);
+    }
     out.replaceChildren(table(result));
   });
   if (ctx.view.preset === 'gradients') ctx.on(REPLY.CONFIGURED, compute);

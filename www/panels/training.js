@@ -1,11 +1,33 @@
 // Panel 2, Training curves: loss and energy, and test accuracy (or reconstruction MSE),
 // against training step; both runs on one chart when comparing.
-import { panel, button, el } from '../dom.js';
-import { chartSlot, align, pngButton, saveCSV, RUN_COLORS } from '../plots.js';
+import { panel, button, el, stylesheet } from '../dom.js';
+import { chartSlot, align, pngButton, saveCSV, RUN_COLORS, OKABE_ITO } from '../plots.js';
+import * as equations from '../equations.js';
+import { seeingLine } from './seeing.js';
 import { CSV_HEADER } from '../history.js';
 import { REPLY } from '../protocol.js';
 
 const METRIC_LABELS = { accuracy: 'test accuracy %', mse: 'reconstruction MSE' };
+/** Each run's energy: a colour of its own (beside its loss's) and a dashed line. */
+const ENERGY_COLORS = [OKABE_ITO.sky, OKABE_ITO.orange];
+
+/** What a run's loss measures under its learning rule. */
+const LOSS_WORDS = {
+  pc: 'the output energy after inference',
+  bp: 'the output energy at the feedforward prediction',
+  'bp-through-inference': 'the outer loss on the settled latent',
+};
+
+/** The help's sentence on what each run's loss is (both runs when comparing). */
+function lossSentence(ctx) {
+  const runs = ctx.runs();
+  const names = ctx.names();
+  const each = runs.map((c, i) => `${names[i]} loss: ${LOSS_WORDS[c.rule] ?? 'its training loss'}`);
+  return runs.length > 1
+    ? `Comparing: ${each.join('; ')}. Both measure the output energy, at different beliefs: inference moves the beliefs to explain the clamped data, `
+      + 'so a PC loss reads lower than the same network\'s feedforward loss would; the test metric below compares like with like. '
+    : `${each[0]}. `;
+}
 
 /** The evaluation the current experiment is judged by (the first its test measures). */
 export const judgedBy = (ctx) => {
@@ -14,7 +36,9 @@ export const judgedBy = (ctx) => {
 };
 
 export function mount(ctx) {
-  const { tools, body } = panel({ name: 'training', title: 'Training curves', help: 'Loss (solid) and energy (dashed) per minibatch; the test metric at each refresh.' });
+  stylesheet(new URL('./inference.css', import.meta.url)); // the equations' styles
+  const { section, tools, body } = panel({ name: 'training', title: 'Training curves', help: 'Loss (solid) and total energy F after inference (dashed, lighter colour) per minibatch; the test metric at each refresh.' });
+  seeingLine(ctx, section, (config) => `${lossSentence(ctx)}The energy: ${equations.html({ lines: equations.energy(config).lines.slice(0, 1) })} (${equations.energy(config).words}).`);
   const lossEl = el('div', { class: 'chart', 'data-testid': 'plot-training' });
   const evalEl = el('div', { class: 'chart', 'data-testid': 'plot-evaluation' });
   body.append(lossEl, evalEl);
@@ -33,7 +57,7 @@ export function mount(ctx) {
     const key = names.join('|');
     const lossSeries = names.flatMap((n, i) => [
       { label: `${n} loss`, color: RUN_COLORS[i] },
-      { label: `${n} energy`, color: RUN_COLORS[i], dash: [5, 4] },
+      { label: `${n} energy (dashed)`, color: ENERGY_COLORS[i], dash: [5, 4] },
     ]);
     loss.show(key, lossSeries, { x: 'step', y: 'loss / energy' })
       .setData(align(runs.flatMap((r) => [[r.step, r.loss], [r.step, r.energy]])));

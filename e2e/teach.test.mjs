@@ -1,0 +1,154 @@
+// The teaching views end to end: one digit's inference up close (the slider redraws,
+// the label's error shrinks, the numbers on the page are the engine's), the introduction's
+// diagram follows the layer sizes, the equations follow the output energy, and the
+// receptive fields are signed. Screenshots at 1280×800 land in e2e/screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { launch, openPage, ready, metric, until, assertClean, SCREENSHOTS } from './browser.mjs';
+import { initSync, Lab } from '../www/pkg/pclab.js';
+
+initSync({ module: readFileSync(new URL('../www/pkg/pclab_bg.wasm', import.meta.url)) });
+const shipped = readFileSync(new URL('../www/data/mnist-10k.bin.gz', import.meta.url));
+
+let env;
+before(async () => { env = await launch(); });
+after(async () => { await env?.close(); });
+
+async function open(query = '') {
+  const opened = await openPage(env.browser, `${env.url}${query}`);
+  await opened.page.setViewportSize({ width: 1280, height: 800 });
+  await ready(opened.page);
+  return opened;
+}
+
+/** Plays until the step counter passes `n`, then pauses (steps, never time). */
+async function trainPast(page, n) {
+  await page.getByTestId('play').click();
+  await until(async () => (await metric(page, 'step')) > n, 60_000, `step > ${n}`);
+  await page.getByTestId('pause').click();
+  await page.getByTestId('status').filter({ hasText: 'paused' }).waitFor();
+}
+
+/** Moves the replay's t slider to `t` as a user would (an input event). */
+async function setT(page, t) {
+  await page.getByTestId('replay-t').evaluate((input, value) => {
+    input.value = String(value);
+    input.dispatchEvent(new Event('input'));
+  }, t);
+  await until(async () => (await page.getByTestId('replay').getAttribute('data-t')) === String(t), 5000, `t = ${t}`);
+}
+
+/** Every canvas of the replay's layers as PNG data URLs. */
+const replayPixels = (page) => page.getByTestId('belief-replay').locator('canvas')
+  .evaluateAll((canvases) => canvases.map((c) => c.toDataURL()));
+
+/** The label layer's ‖ε‖ as the page shows it (data-error-norm). */
+const labelErrorNorm = async (page) => Number(await page.locator('[data-testid=replay-layer][data-role=label]').getAttribute('data-error-norm'));
+
+const norm = (x) => Math.sqrt(x.reduce((s, e) => s + e * e, 0));
+
+test('inference up close: the slider redraws, the clamped label\'s error shrinks, and the page shows the engine\'s numbers', async () => {
+  const { page, problems } = await open('?preset=classification');
+  await trainPast(page, 30);
+  const replay = page.getByTestId('replay');
+  await until(async () => (await page.locator('[data-testid=replay-layer]').count()) === 5, 10_000, 'a row per layer of 784-128-128-128-10');
+  assert.equal(await replay.getAttribute('data-mode'), 'clamped');
+  assert.match(await page.getByTestId('replay-ends').textContent(), /Layer 0 \(the bottom\) holds the image \(clamped to the data\); layer 4 holds the label/);
+  const T = Number(await page.getByTestId('replay-t').getAttribute('max'));
+  assert.equal(T, 8, 'the preset infers for T = 8 steps');
+
+  await setT(page, 0);
+  const before = await replayPixels(page);
+  const first = await labelErrorNorm(page);
+  await setT(page, T);
+  const afterT = await replayPixels(page);
+  const last = await labelErrorNorm(page);
+  assert.equal(before.length, afterT.length);
+  const changed = before.filter((p, i) => p !== afterT[i]).length;
+  assert.ok(changed >= 3, `moving t redraws the layers (${changed} of ${before.length} canvases changed)`);
+  assert.ok(last < first, `with the label clamped its error shrinks: ‖ε₄‖ ${first} → ${last}`);
+  await page.getByTestId('replay-back').click();
+  assert.equal(await replay.getAttribute('data-t'), String(T - 1), 'the step button moves t');
+
+  // The same numbers, independently: the trained weights saved and replayed in node.
+  const save = page.waitForEvent('download');
+  await page.getByTestId('save-model').click();
+  const json = readFileSync(await (await save).path(), 'utf8');
+  const lab = Lab.load(json, shipped);
+  const engine = lab.replay(0);
+  lab.free();
+  const close = (a, b) => Math.abs(a - b) <= 1e-4 * (1 + Math.abs(b));
+  assert.ok(close(first, norm(engine.clamped.errors[0][4])), `t = 0: page ${first}, engine ${norm(engine.clamped.errors[0][4])}`);
+  assert.ok(close(last, norm(engine.clamped.errors[T][4])), `t = T: page ${last}, engine ${norm(engine.clamped.errors[T][4])}`);
+
+  // Label free, as at test time: flat, and the caption says why.
+  await page.getByTestId('replay-free').click();
+  assert.equal(await replay.getAttribute('data-mode'), 'free');
+  assert.match(await page.getByTestId('replay-energy-note').textContent(), /Flat: .*entropy of the free label/);
+  await page.getByTestId('replay-clamped').click();
+  await setT(page, 3);
+  await page.waitForTimeout(300); // let the chart's marker draw
+  await page.locator('#panel-inference').screenshot({ path: `${SCREENSHOTS}teach-inference.png` });
+  await page.locator('#panel-inference').evaluate((s) => s.scrollIntoView());
+  await page.screenshot({ path: `${SCREENSHOTS}teach-inference-1280x800.png` });
+
+  // Another test digit, chosen on the page, is replayed by the worker.
+  await page.getByTestId('replay-digit').selectOption('3');
+  await until(async () => /Test digit #3/.test(await page.getByTestId('replay-title').textContent()), 10_000, 'digit #3');
+  const other = Lab.load(json, shipped);
+  assert.match(await page.getByTestId('replay-title').textContent(), new RegExp(`a ${other.replay(3).label}:`));
+  other.free();
+  assertClean(assert, problems);
+  await page.close();
+});
+
+test('the introduction draws the current network and the equations follow the settings', async () => {
+  const { page, problems } = await open('?preset=classification');
+  const diagram = page.getByTestId('intro-diagram');
+  assert.match(await diagram.textContent(), /layer 0784 unitsimage.*layer 4/);
+  assert.equal(await diagram.locator('g[data-layer]').count(), 5);
+  await page.screenshot({ path: `${SCREENSHOTS}teach-intro-1280x800.png` });
+
+  await page.getByTestId('hidden').fill('64,32');
+  await page.getByTestId('hidden').dispatchEvent('change');
+  await until(async () => (await diagram.locator('g[data-layer]').count()) === 4, 10_000, 'a diagram of 784-64-32-10');
+  const sizes = await diagram.locator('g[data-layer]').evaluateAll((gs) => gs.map((g) => g.dataset.size));
+  assert.deepEqual(sizes, ['784', '64', '32', '10']);
+  assert.match(await diagram.textContent(), /64 units.*32 units.*10 units/);
+
+  const energy = page.getByTestId('intro-energy');
+  assert.match(await energy.textContent(), /softmax/);
+  assert.match(await page.getByTestId('seeing-inference').textContent(), /What am I seeing/);
+  assert.equal(await energy.locator('math').first().evaluate((m) => m.namespaceURI), 'http://www.w3.org/1998/Math/MathML', 'native MathML');
+  await page.getByTestId('output_energy').selectOption('gaussian');
+  await until(async () => !/softmax/.test(await energy.textContent()), 10_000, 'the Gaussian output energy');
+  assert.match(await energy.textContent(), /Gaussian/);
+  await page.getByTestId('inference').selectOption('fixed-prediction');
+  await until(async () => /frozen/.test(await page.getByTestId('intro-inference').textContent()), 10_000, 'the fixed-prediction update');
+  assert.match(await page.getByTestId('seeing-inference').textContent(), /fixed-prediction/);
+  await page.locator('#panel-intro').screenshot({ path: `${SCREENSHOTS}teach-intro.png` });
+  assertClean(assert, problems);
+  await page.close();
+});
+
+test('receptive fields are signed: both colours of the diverging map', async () => {
+  const { page, problems } = await open('?preset=classification');
+  await trainPast(page, 20);
+  const fields = page.getByTestId('receptive-fields');
+  const counts = await until(() => fields.evaluate((canvas) => {
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let red = 0;
+    let blue = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i] > data[i + 2] + 60) red++;
+      if (data[i + 2] > data[i] + 60) blue++;
+    }
+    return red > 0 && blue > 0 ? { red, blue } : null;
+  }), 10_000, 'red and blue pixels');
+  assert.ok(counts.red > 100 && counts.blue > 100, JSON.stringify(counts));
+  assert.match(await page.locator('#panel-weights [data-testid=diverging-legend]').textContent(), /−1.*\+1/);
+  await page.locator('#panel-weights').screenshot({ path: `${SCREENSHOTS}teach-weights.png` });
+  assertClean(assert, problems);
+  await page.close();
+});

@@ -1,0 +1,183 @@
+// The equations the panels show, as native MathML (no library, no network request) and
+// as plain text (for screen readers' labels and for tests), built from the current
+// settings: the energy and its output term, the inference update of the chosen variant,
+// and the learning rule. Pure functions (no DOM), so node can test them.
+
+/** A piece of an equation: its MathML `m` and its plain text `t`. */
+const piece = (m, t) => ({ m, t });
+
+const escape = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const mi = (x) => piece(`<mi>${escape(x)}</mi>`, x);
+const mn = (x) => piece(`<mn>${escape(x)}</mn>`, String(x));
+const mo = (x, t = x) => piece(`<mo>${escape(x)}</mo>`, t === x ? ` ${x} ` : t);
+/** A bracket that keeps its size (stretchy brackets grow huge around a transpose). */
+const fence = (x) => piece(`<mo stretchy="false">${escape(x)}</mo>`, x);
+const op = (x) => piece(`<mo form="prefix">${escape(x)}</mo>`, `${x} `);
+const text = (x) => piece(`${x.startsWith(' ') ? '<mspace width="0.5em"></mspace>' : ''}<mtext>${escape(x.trim())}</mtext>`, x);
+const row = (...ps) => piece(`<mrow>${ps.map((p) => p.m).join('')}</mrow>`, ps.map((p) => p.t).join(''));
+const sub = (b, s) => piece(`<msub>${b.m}${s.m}</msub>`, `${b.t}_${s.t.length > 1 ? `{${s.t}}` : s.t}`);
+const sup = (b, s) => piece(`<msup>${b.m}${s.m}</msup>`, `${b.t}^${s.t}`);
+const frac = (a, b) => piece(`<mfrac>${a.m}${b.m}</mfrac>`, `${a.t}/${b.t}`);
+const paren = (...ps) => row(fence('('), ...ps, fence(')'));
+const bracket = (...ps) => row(fence('['), ...ps, fence(']'));
+const sum = (index, from, to, ...body) => row(piece(
+  `<munderover><mo>∑</mo><mrow>${index.m}<mo>=</mo>${from.m}</mrow>${to.m}</munderover>`,
+  `Σ_{${index.t}=${from.t}}^${to.t} `), ...body);
+const sumOver = (index, ...body) => row(piece(`<munder><mo>∑</mo>${index.m}</munder>`, `Σ_${index.t} `), ...body);
+
+/** Layer-indexed symbols: v_l, μ_l, ε_l, E_l, W_l and their l−1, l+1 neighbours. */
+const l = mi('l');
+const lMinus = row(mi('l'), mo('−'), mn(1));
+const lPlus = row(mi('l'), mo('+'), mn(1));
+const L = mi('L');
+const v = (i) => sub(mi('v'), i);
+const mu = (i) => sub(mi('μ'), i);
+const eps = (i) => sub(mi('ε'), i);
+const W = (i) => sub(mi('W'), i);
+const b = (i) => sub(mi('b'), i);
+const E = (i) => sub(mi('E'), i);
+const F = mi('F');
+const half = frac(mn(1), mn(2));
+const fPrime = piece('<mi>f′</mi>', 'f′');
+const tr = (p) => piece(`<msup>${p.m}<mo>⊤</mo></msup>`, `${p.t}ᵀ`);
+const norm2 = (...ps) => row(fence('‖'), ...ps, sup(fence('‖'), mn(2)));
+const dF = (i) => frac(row(mi('∂'), F), row(mi('∂'), v(i)));
+const log = op('log');
+
+/** Wraps pieces in a <math> element; `t` is its plain text. */
+export function math(...ps) {
+  const p = row(...ps);
+  return { mathml: `<math display="inline">${p.m}</math>`, text: p.t.replace(/\s+/g, ' ').trim() };
+}
+
+/** The prediction of layer l from layer l−1 in the network's form (`post` or `pre`). */
+function prediction(config) {
+  return config.form === 'pre'
+    ? row(mu(l), mo('='), W(l), mi('f'), paren(v(lMinus)), mo('+'), b(l))
+    : row(mu(l), mo('='), mi('f'), paren(W(l), v(lMinus), mo('+'), b(l)));
+}
+
+/** The output layer's energy term E_L as the output energy says. */
+function outputTerm(config) {
+  const vL = (i) => sub(mi('v'), row(L, mo(',', ','), mi(i)));
+  const muL = (i) => sub(mi('μ'), row(L, mo(',', ','), mi(i)));
+  switch (config.output_energy) {
+    case 'categorical':
+      return row(E(L), mo('='), mo('−'), sumOver(mi('k'), vL('k'), log, sub(row(op('softmax'), paren(mu(L))), mi('k'))));
+    case 'bernoulli':
+      return row(E(L), mo('='), mo('−'), sumOver(mi('i'), bracket(
+        vL('i'), log, mi('σ'), paren(muL('i')), mo('+'),
+        paren(mn(1), mo('−'), vL('i')), log, paren(mn(1), mo('−'), mi('σ'), paren(muL('i'))))));
+    default:
+      return row(E(L), mo('='), half, norm2(v(L), mo('−'), mu(L)));
+  }
+}
+
+/** What the output energy is, in words. */
+const OUTPUT_WORDS = {
+  gaussian: 'Gaussian: half the squared error',
+  categorical: 'categorical: the softmax cross-entropy',
+  bernoulli: 'Bernoulli: the binary cross-entropy on logits',
+};
+
+/**
+ * The energy F = Σ_l E_l with the hidden layers' Gaussian term and the output term the
+ * settings choose. Returns { lines: [{ mathml, text }], words }.
+ */
+export function energy(config) {
+  const gaussian = config.output_energy === 'gaussian' || !config.output_energy;
+  const lines = [
+    math(F, mo('='), sum(l, mn(1), L, E(l))),
+    math(E(l), mo('='), half, norm2(v(l), mo('−'), mu(l)), text(gaussian ? ' (every layer l = 1..L)' : ' (l < L)')),
+  ];
+  if (!gaussian) lines.push(math(outputTerm(config)));
+  lines.push(math(prediction(config)));
+  return { lines, words: `output energy ${OUTPUT_WORDS[config.output_energy] ?? OUTPUT_WORDS.gaussian}` };
+}
+
+/** The gradient of F at a free belief: its own error against the error it causes above. */
+function gradient(config) {
+  const above = config.form === 'pre'
+    ? row(fPrime, paren(v(l)), mo('⊙'), tr(W(lPlus)), eps(lPlus))
+    : row(tr(W(lPlus)), paren(eps(lPlus), mo('⊙'), fPrime, paren(W(lPlus), v(l), mo('+'), b(lPlus))));
+  return row(dF(l), mo('='), eps(l), mo('−'), above);
+}
+
+/**
+ * The inference update of the chosen variant (config.inference), with its rate and
+ * number of steps. Returns { lines: [{ mathml, text }], words }.
+ */
+export function inference(config) {
+  const rate = config.inference_lr;
+  const steps = config.steps;
+  const update = (symbol) => math(v(l), mo('←'), v(l), mo('−'), mi(symbol), dF(l));
+  switch (config.inference) {
+    case 'strict':
+      return { lines: [update('η'), math(gradient(config))],
+        words: `strict (Torch2PC): gradient descent on F with both ends clamped, η = ${rate}, ${steps} steps` };
+    case 'fixed-prediction': {
+      const hat = (i) => sub(mi('v̂'), i);
+      return {
+        lines: [math(v(l), mo('←'), v(l), mo('−'), mi('η'), paren(eps(l), mo('−'), tr(row(sub(mi('J'), lPlus), paren(hat(l)))), eps(lPlus))),
+          math(mu(l), mo('='), hat(l), text(' frozen at the feedforward pass'))],
+        words: `fixed-prediction (Torch2PC): the predictions stay at the feedforward values, η = ${rate}, ${steps} sweeps`,
+      };
+    }
+    case 'exact': {
+      const hat = (i) => sub(mi('v̂'), i);
+      const g = frac(row(mi('∂'), mi('ℓ')), row(mi('∂'), hat(l)));
+      return { lines: [math(v(l), mo('='), hat(l), mo('−'), g), math(eps(l), mo('='), mo('−'), g)],
+        words: 'exact (Torch2PC): the errors are the backprop gradients, no iteration' };
+    }
+    default: {
+      const momentum = config.inference_momentum > 0 ? `, momentum ${config.inference_momentum}` : '';
+      return { lines: [update('α'), math(gradient(config))],
+        words: `standard: gradient descent on F over the free beliefs, α = ${rate}${momentum}, T = ${steps} steps` };
+    }
+  }
+}
+
+/**
+ * The learning rule of config.rule (and its form). Returns { lines: [{ mathml, text }], words }.
+ */
+export function learning(config) {
+  const dW = row(mo('Δ', 'Δ'), W(l));
+  switch (config.rule) {
+    case 'bp':
+      return { lines: [math(dW, mo('∝'), mo('−'), frac(row(mi('∂'), E(L)), row(mi('∂'), W(l))))],
+        words: 'backprop: the output energy at the feedforward prediction, differentiated through the network' };
+    case 'bp-through-inference':
+      return { lines: [math(dW, mo('∝'), mo('−'), frac(row(mi('∂'), mi('ℓ')), row(mi('∂'), W(l))))],
+        words: 'backprop of the outer loss ℓ through every inference step' };
+    default: {
+      const local = config.form === 'pre'
+        ? row(dW, mo('∝'), eps(l), tr(row(mi('f'), paren(v(lMinus)))))
+        : row(dW, mo('∝'), paren(eps(l), mo('⊙'), fPrime, paren(W(l), v(lMinus), mo('+'), b(l))), tr(v(lMinus)));
+      const acc = config.accumulate ? ', summed over the inference states t = 0..T−1' : ', at the settled beliefs';
+      return { lines: [math(local)], words: `PC: local, each block from its own error and its input${acc}` };
+    }
+  }
+}
+
+/** Joins equation lines as HTML: MathML with its text as the accessible label. */
+export function html({ lines }) {
+  return lines.map((x) => `<span class="eq" title="${escape(x.text)}">${x.mathml}</span>`).join(' ');
+}
+
+/**
+ * The layers of the network `config` trains, bottom (layer 0) first, as the engine builds
+ * them (src/config.rs `sizes`): [{ size, role }] with role 'image', 'label', 'latent' or
+ * 'hidden'. `experiment` is the engine's experiment-table row ({ bottom, top }); a BP
+ * autoencoder (BP on a latent at the bottom) encodes the image first.
+ */
+export function layers(config, experiment, { pixels = 784, classes = 10 } = {}) {
+  const sizeOf = { image: pixels, label: classes, latent: config.latent };
+  const hidden = (sizes) => sizes.map((size) => ({ size, role: 'hidden' }));
+  const out = [];
+  if (config.rule === 'bp' && experiment.bottom === 'latent') {
+    out.push({ size: pixels, role: 'image' }, ...hidden([...config.hidden].reverse()));
+  }
+  out.push({ size: sizeOf[experiment.bottom], role: experiment.bottom }, ...hidden(config.hidden),
+    { size: sizeOf[experiment.top], role: experiment.top });
+  return out;
+}
