@@ -39,3 +39,25 @@ test('the trade-off panel sweeps λ and plots accuracy against MSE', async () =>
   assertClean(assert, problems);
   await page.close();
 });
+
+test('a long sweep runs in pieces: the status names it, and reset stops it at once', async () => {
+  const { page, problems } = await openPage(env.browser, `${env.url}?preset=tradeoff`);
+  await ready(page);
+  await page.getByTestId('sweep-lambdas').fill('0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1');
+  await page.getByTestId('sweep-steps').fill('200');
+  await page.getByTestId('sweep').click();
+  await page.getByTestId('status').filter({ hasText: /λ sweep… \d+%/ }).waitFor({ timeout: 60_000 });
+  await page.getByTestId('reset').click();
+  await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 60_000 });
+  assert.match(await page.getByTestId('panel-tradeoff-out').textContent(), /stopped/);
+  // The worker answers at once and trains again; no sweep result ever arrives.
+  await page.getByTestId('step').click();
+  await page.getByTestId('metric-step').filter({ hasText: /^1$/ }).waitFor({ timeout: 60_000 });
+  assert.equal(await page.getByTestId('tradeoff-table').count(), 0);
+  // An empty λ list is refused by name, not swept as λ = 0.
+  await page.getByTestId('sweep-lambdas').fill('');
+  await page.getByTestId('sweep').click();
+  await page.getByTestId('error').filter({ hasText: /at least one/ }).waitFor();
+  assertClean(assert, problems);
+  await page.close();
+});

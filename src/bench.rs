@@ -100,28 +100,85 @@ pub struct Measurement {
     pub flops_per_sample: f64,
 }
 
+/// The suite measured one run at a time, so a caller can do other work between runs
+/// (the page yields to pause and reset): each workload runs once to warm up, then
+/// repeatedly (at least 3 times) for about `seconds` by the caller's clock.
+pub struct Bench {
+    workloads: Vec<Workload>,
+    seconds: f64,
+    /// The FLOPs of the current workload's warm-up run, once it ran.
+    flops: Option<u64>,
+    /// When the current workload's timed runs started, and how long each took.
+    start: f64,
+    times: Vec<f64>,
+    results: Vec<Measurement>,
+}
+
+impl Bench {
+    /// `workloads`, each timed for about `seconds`.
+    pub fn new(workloads: Vec<Workload>, seconds: f64) -> Self {
+        Bench {
+            workloads,
+            seconds,
+            flops: None,
+            start: 0.0,
+            times: Vec::new(),
+            results: Vec::new(),
+        }
+    }
+
+    /// Runs the current workload once (seconds by `clock`, any origin); returns whether
+    /// every workload is measured.
+    pub fn advance(&mut self, mut clock: impl FnMut() -> f64) -> Result<bool> {
+        let Some(workload) = self.workloads.get_mut(self.results.len()) else {
+            return Ok(true);
+        };
+        let Some(flops) = self.flops else {
+            self.flops = Some(workload.run()?);
+            self.start = clock();
+            return Ok(false);
+        };
+        let t = clock();
+        workload.run()?;
+        let now = clock();
+        self.times.push((now - t).max(1e-9));
+        if self.times.len() >= 3 && now - self.start >= self.seconds {
+            self.times.sort_by(f64::total_cmp);
+            let median = self.times[self.times.len() / 2];
+            self.results.push(Measurement {
+                name: workload.name,
+                runs: self.times.len(),
+                samples_per_s: workload.samples as f64 / median,
+                gflops_per_s: flops as f64 / median / 1e9,
+                flops_per_sample: flops as f64 / workload.samples as f64,
+            });
+            (self.flops, self.times) = (None, Vec::new());
+        }
+        Ok(self.results.len() == self.workloads.len())
+    }
+
+    /// The workloads measured so far, and how many there are in all.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.results.len(), self.workloads.len())
+    }
+
+    /// What the measured workloads measured.
+    pub fn results(&self) -> &[Measurement] {
+        &self.results
+    }
+}
+
 /// Runs `workload` once to warm up, then repeatedly (at least 3 times) for about
 /// `seconds` by `clock` (seconds, any origin).
 pub fn measure(
-    workload: &mut Workload,
+    workload: Workload,
     seconds: f64,
     mut clock: impl FnMut() -> f64,
 ) -> Result<Measurement> {
-    let flops = workload.run()?;
-    let mut times = Vec::new();
-    let start = clock();
-    while times.len() < 3 || clock() - start < seconds {
-        let t = clock();
-        workload.run()?;
-        times.push((clock() - t).max(1e-9));
-    }
-    times.sort_by(f64::total_cmp);
-    let median = times[times.len() / 2];
-    Ok(Measurement {
-        name: workload.name,
-        runs: times.len(),
-        samples_per_s: workload.samples as f64 / median,
-        gflops_per_s: flops as f64 / median / 1e9,
-        flops_per_sample: flops as f64 / workload.samples as f64,
-    })
+    let mut bench = Bench::new(vec![workload], seconds);
+    while !bench.advance(&mut clock)? {}
+    bench
+        .results
+        .pop()
+        .ok_or_else(|| crate::PcError::Config("no workload was measured".into()))
 }

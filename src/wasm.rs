@@ -205,18 +205,6 @@ impl Lab {
         to_js(&eval.map_err(error)?)
     }
 
-    /// The fixed benchmark workloads, each timed for about `seconds`.
-    pub fn bench(seconds: f64) -> Result<JsValue, JsError> {
-        let measurements = crate::bench::workloads()
-            .and_then(|ws| {
-                ws.into_iter()
-                    .map(|mut w| crate::bench::measure(&mut w, seconds, || now_ms() / 1000.0))
-                    .collect::<crate::Result<Vec<_>>>()
-            })
-            .map_err(error)?;
-        to_js(&measurements)
-    }
-
     /// The energy at every inference step of the latest batch: total and per layer.
     #[wasm_bindgen(js_name = energyTrace)]
     pub fn energy_trace(&self) -> Result<JsValue, JsError> {
@@ -351,6 +339,41 @@ impl TradeoffSweep {
     /// The points measured so far: `{ lambda, accuracy, mse, energy_trace }`.
     pub fn points(&self) -> Result<JsValue, JsError> {
         to_js(&self.sweep.points())
+    }
+}
+
+/// The fixed benchmark workloads, measured one run per [`Benchmark::advance`] so the
+/// worker can yield between runs.
+#[wasm_bindgen]
+pub struct Benchmark {
+    bench: crate::bench::Bench,
+}
+
+#[wasm_bindgen]
+impl Benchmark {
+    /// Every workload, each timed for about `seconds`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(seconds: f64) -> Result<Benchmark, JsError> {
+        let workloads = crate::bench::workloads().map_err(error)?;
+        Ok(Benchmark {
+            bench: crate::bench::Bench::new(workloads, seconds),
+        })
+    }
+
+    /// One run of the current workload; returns whether every workload is measured.
+    pub fn advance(&mut self) -> Result<bool, JsError> {
+        self.bench.advance(|| now_ms() / 1000.0).map_err(error)
+    }
+
+    /// The fraction of the workloads measured.
+    pub fn progress(&self) -> f64 {
+        let (done, all) = self.bench.progress();
+        done as f64 / all.max(1) as f64
+    }
+
+    /// What the measured workloads measured.
+    pub fn results(&self) -> Result<JsValue, JsError> {
+        to_js(&self.bench.results())
     }
 }
 

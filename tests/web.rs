@@ -2,7 +2,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use pclab::wasm::{
-    config_schema, default_config, preset_config, run_configs, version, Lab, TradeoffSweep,
+    config_schema, default_config, preset_config, run_configs, version, Benchmark, Lab,
+    TradeoffSweep,
 };
 use wasm_bindgen::{JsError, JsValue};
 use wasm_bindgen_test::*;
@@ -137,7 +138,17 @@ fn the_tradeoff_sweep_and_the_benchmark_run_in_the_browser() {
     for p in points.iter() {
         assert!(get(&p, "mse").as_f64().unwrap().is_finite());
     }
-    let rows = js_sys::Array::from(&Lab::bench(0.0).unwrap());
+    let mut bench = Benchmark::new(0.0).unwrap();
+    let mut runs = 0;
+    while !bench.advance().unwrap() {
+        runs += 1;
+    }
+    assert!(
+        runs >= 6 * 4 - 1,
+        "a warm-up and 3 timed runs per workload, one per call"
+    );
+    assert_eq!(bench.progress(), 1.0);
+    let rows = js_sys::Array::from(&bench.results().unwrap());
     assert!(rows.length() >= 6);
     for r in rows.iter() {
         assert!(get(&r, "gflops_per_s").as_f64().unwrap() > 0.0);

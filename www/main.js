@@ -179,6 +179,11 @@ function onWorkerMessage({ data }) {
     case REPLY.RECORDS:
       ctx.history.addRecords(data.records);
       break;
+    case REPLY.PROGRESS:
+      // A long operation runs in pieces: the status says which and how far.
+      if (data.progress !== null) setStatus(`${data.task}… ${Math.round(100 * data.progress)}%`);
+      else if (!ctx.running) setStatus(data.stopped ? `${data.task} stopped` : 'ready');
+      break;
     case REPLY.VISUALS:
       ctx.history.addEvaluations(data.runs.map((r) => r.evaluation));
       break;

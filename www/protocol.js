@@ -39,6 +39,7 @@ export const REPLY = Object.freeze({
   DATA_SET: 'data-set',
   REPLAY: 'replay',
   ERROR: 'error',
+  PROGRESS: 'progress',
 });
 
 /** The reply that answers each request (play and pause answer with RUNNING). */
@@ -86,4 +87,7 @@ export const ANSWER = Object.freeze({
  * @typedef {{ type: 'replay', re: number, index: number, replay: object }} ReplayReply
  *   The first run's replay of that test digit (src/inspect.rs Replay).
  * @typedef {{ type: 'error', re?: number, request?: string, message: string }} ErrorReply
+ * @typedef {{ type: 'progress', task: string, progress: number|null, stopped?: boolean }} Progress
+ *   A long operation (λ sweep, benchmark, gradient cosines) running in pieces: its share
+ *   done, or null when it ended (`stopped` when pause, reset or new settings cut it short).
  */

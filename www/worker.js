@@ -3,7 +3,7 @@
 // arrays. Training runs in short chunks with a yield between them, so pause, step and
 // reset messages are handled promptly and the page never freezes. The messages are those
 // of protocol.js; which views each run has comes from the engine's experiment table.
-import init, { Lab, TradeoffSweep, configSchema } from './engine-loader.js';
+import init, { Lab, TradeoffSweep, Benchmark, configSchema } from './engine-loader.js';
 import { REQUEST, REPLY } from './protocol.js';
 
 const CHUNK_MS = 60; // aim for chunks this long
@@ -121,9 +121,16 @@ function setRunning(on, re) {
   schedule();
 }
 
+/**
+ * A long operation run in small pieces with a yield between chunks, like training, so
+ * pause, reset and new settings interrupt it: { task, request, id, advance() → done,
+ * progress() → 0..1, finish() → the reply }.
+ */
+let job = null;
+
 /** Queues the next chunk (at most one is ever queued). */
 function schedule() {
-  if (!running || scheduled) return;
+  if ((!running && !job) || scheduled) return;
   scheduled = true;
   setTimeout(() => {
     scheduled = false;
@@ -131,9 +138,56 @@ function schedule() {
   }, 0);
 }
 
-/** One chunk of training, then a yield (setTimeout) so messages get through. */
+/** Starts a long operation; a running one is stopped first. */
+function startJob(next) {
+  stopJob();
+  setRunning(false);
+  job = next;
+  post({ type: REPLY.PROGRESS, task: job.task, progress: 0 });
+  schedule();
+}
+
+/** Stops the long operation, if one runs, and says so. */
+function stopJob() {
+  if (!job) return;
+  post({ type: REPLY.PROGRESS, task: job.task, progress: null, stopped: true });
+  job.free?.();
+  job = null;
+}
+
+/** One chunk of the long operation, about CHUNK_MS. */
+function jobChunk() {
+  const t0 = performance.now();
+  try {
+    while (performance.now() - t0 < CHUNK_MS) {
+      if (job.advance()) {
+        const done = job;
+        job = null;
+        post({ ...done.finish(), re: done.id });
+        post({ type: REPLY.PROGRESS, task: done.task, progress: null });
+        done.free?.();
+        return;
+      }
+    }
+    post({ type: REPLY.PROGRESS, task: job.task, progress: job.progress() });
+  } catch (err) {
+    const failed = job;
+    job = null;
+    failed.free?.();
+    postError(err, { re: failed.id, request: failed.request });
+    post({ type: REPLY.PROGRESS, task: failed.task, progress: null, stopped: true });
+  }
+}
+
+/** One chunk of a long operation or of training, then a yield so messages get through. */
 function loop() {
-  if (!running || busy) return;
+  if (busy) return;
+  if (job) {
+    jobChunk();
+    schedule();
+    return;
+  }
+  if (!running) return;
   try {
     const elapsed = trainAll(chunk);
     chunk = Math.max(1, Math.min(64, Math.round(chunk * (elapsed > 0 ? CHUNK_MS / elapsed : 2))));
@@ -152,14 +206,52 @@ function first() {
   return labs[0];
 }
 
-/** Gradient cosines PC vs BP for each inference variant as T runs over `ts`. */
-function gradientSweep({ ts, rate }) {
+/** Gradient cosines PC vs BP for each inference variant as T runs over `ts`, one per piece. */
+function gradientJob({ id, ts, rate }) {
   const variants = { strict: rate, 'fixed-prediction': 1, standard: rate };
-  const result = {};
-  for (const [variant, r] of Object.entries(variants)) {
-    result[variant] = ts.map((t) => first().gradientCosines(variant, t, r));
-  }
-  return { ts, variants: result };
+  const tasks = Object.entries(variants).flatMap(([variant, r]) => ts.map((t) => [variant, t, r]));
+  const result = Object.fromEntries(Object.keys(variants).map((v) => [v, []]));
+  let done = 0;
+  return {
+    task: 'gradient cosines',
+    request: REQUEST.GRADIENTS,
+    id,
+    advance() {
+      const [variant, t, r] = tasks[done++];
+      result[variant].push(first().gradientCosines(variant, t, r));
+      return done === tasks.length;
+    },
+    progress: () => done / tasks.length,
+    finish: () => ({ type: REPLY.GRADIENTS, result: { ts, variants: result } }),
+  };
+}
+
+/** The λ sweep, a few training steps per piece. */
+function sweepJob({ id, lambdas, steps }) {
+  const sweep = new TradeoffSweep(first(), lambdas, steps, EVAL_SAMPLES);
+  return {
+    task: 'λ sweep',
+    request: REQUEST.SWEEP,
+    id,
+    advance: () => sweep.advance(1),
+    progress: () => sweep.progress(),
+    finish: () => ({ type: REPLY.TRADEOFF, points: sweep.points() }),
+    free: () => sweep.free(),
+  };
+}
+
+/** The benchmark workloads, one run per piece. */
+function benchJob({ id }) {
+  const bench = new Benchmark(1.0);
+  return {
+    task: 'benchmark',
+    request: REQUEST.BENCH,
+    id,
+    advance: () => bench.advance(),
+    progress: () => bench.progress(),
+    finish: () => ({ type: REPLY.BENCH, rows: bench.results() }),
+    free: () => bench.free(),
+  };
 }
 
 /** One handler per request; each answers with its reply (protocol.js ANSWER). */
@@ -173,6 +265,7 @@ const handlers = {
     post({ type: REPLY.LOADED, re: id });
   },
   [REQUEST.CONFIGURE]({ id, configs: next }) {
+    stopJob();
     const wasRunning = running;
     setRunning(false);
     const previous = configs;
@@ -185,17 +278,23 @@ const handlers = {
     }
     if (wasRunning) setRunning(true);
   },
-  [REQUEST.PLAY]: ({ id }) => setRunning(true, id),
+  [REQUEST.PLAY]({ id }) {
+    stopJob();
+    setRunning(true, id);
+  },
   [REQUEST.PAUSE]({ id }) {
+    stopJob();
     setRunning(false, id);
     sendVisuals(evaluationCheap());
   },
   [REQUEST.STEP]({ id }) {
+    stopJob();
     setRunning(false);
     trainAll(1);
     sendVisuals(evaluationCheap(), id);
   },
   [REQUEST.RESET]({ id }) {
+    stopJob();
     setRunning(false);
     rebuild(id);
   },
@@ -204,11 +303,12 @@ const handlers = {
     const images = first().generate(label, n);
     post({ type: REPLY.GENERATED, re: id, label, images }, [images.buffer]);
   },
-  [REQUEST.GRADIENTS]: (msg) => post({ type: REPLY.GRADIENTS, re: msg.id, result: gradientSweep(msg) }),
-  [REQUEST.SWEEP]: ({ id, lambdas, steps }) => post({ type: REPLY.TRADEOFF, re: id, points: first().sweepTradeoff(lambdas, steps, EVAL_SAMPLES) }),
-  [REQUEST.BENCH]: ({ id }) => post({ type: REPLY.BENCH, re: id, rows: Lab.bench(1.0) }),
+  [REQUEST.GRADIENTS]: (msg) => startJob(gradientJob(msg)),
+  [REQUEST.SWEEP]: (msg) => startJob(sweepJob(msg)),
+  [REQUEST.BENCH]: (msg) => startJob(benchJob(msg)),
   [REQUEST.SAVE]: ({ id }) => post({ type: REPLY.SAVED, re: id, json: first().save() }),
   [REQUEST.LOAD]({ id, json }) {
+    stopJob();
     setRunning(false);
     const lab = Lab.load(json, ...dataArgs());
     freeLabs();
@@ -218,6 +318,7 @@ const handlers = {
     sendVisuals(true);
   },
   [REQUEST.SET_DATA]({ id, images, labels }) {
+    stopJob();
     setRunning(false);
     const previous = custom;
     custom = { images, labels };

@@ -42,8 +42,8 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         "workload", "runs", "samples/s", "GFLOP/s", "FLOPs/sample"
     );
     let origin = Instant::now();
-    for mut w in workloads {
-        let m = pclab::bench::measure(&mut w, args.seconds, || origin.elapsed().as_secs_f64())
+    for w in workloads {
+        let m = pclab::bench::measure(w, args.seconds, || origin.elapsed().as_secs_f64())
             .map_err(runtime)?;
         eprintln!(
             "{:<26} {:>6} {:>12.0} {:>9.2} {:>14.0}",

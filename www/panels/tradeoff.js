@@ -9,11 +9,11 @@ export function mount(ctx) {
   const lambdas = field('λ values', { type: 'text', value: '0,0.25,0.5,0.75,1', size: 16, 'data-testid': 'sweep-lambdas' });
   const steps = field('steps each', { type: 'number', min: 1, max: 5000, value: 100, 'data-testid': 'sweep-steps' });
   const chartEl = el('div', { class: 'chart', 'data-testid': 'plot-tradeoff' });
-  const out = el('div');
+  const out = el('div', { 'data-testid': 'panel-tradeoff-out' });
   const slot = chartSlot(chartEl);
   const sweep = () => {
-    const ls = lambdas.input.value.split(',').map(Number);
-    if (!ls.length || ls.some((l) => !(l >= 0 && l <= 1))) return ctx.showError('λ values: a comma-separated list of numbers in [0, 1].');
+    const ls = lambdas.input.value.split(',').map((t) => t.trim()).filter(Boolean).map(Number);
+    if (!ls.length || ls.some((l) => !(l >= 0 && l <= 1))) return ctx.showError('λ values: a comma-separated list of numbers in [0, 1], at least one.');
     const n = Math.round(Number(steps.input.value));
     if (!(n >= 1 && n <= 5000)) return ctx.showError('sweep steps: a whole number from 1 to 5000.');
     out.textContent = 'sweeping…';
@@ -23,6 +23,9 @@ export function mount(ctx) {
   body.append(el('div', { class: 'row' }, lambdas.node, steps.node, go), chartEl, out);
   tools.append(pngButton(() => slot.chart?.canvas, 'pclab-tradeoff.png'));
 
+  ctx.on(REPLY.PROGRESS, ({ task, stopped }) => {
+    if (task === 'λ sweep' && stopped) out.textContent = 'The sweep was stopped (pause, reset or new settings).';
+  });
   ctx.on(REPLY.TRADEOFF, ({ points }) => {
     const sorted = [...points].sort((a, b) => a.mse - b.mse);
     slot.show('sweep', [{ label: 'accuracy %', color: '#2f6fd6' }], { x: 'reconstruction MSE', y: 'test accuracy %', scatter: true })
