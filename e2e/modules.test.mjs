@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { readState, writeState, settingsOf } from '../www/settings.js';
 import { initSync, configSchema, configWithSettings, runConfigs, presetConfig } from '../www/pkg/pclab.js';
 import { idxKind } from '../www/idx.js';
+import { fmt } from '../www/dom.js';
 
 /** A width×height image with a filled rectangle of ink. */
 function rect(width, height, x0, y0, x1, y1) {
@@ -112,4 +113,12 @@ test('IDX magic numbers tell images from labels', () => {
   assert.equal(idxKind(new Uint8Array([0, 0, 0x0d, 3])), 'images', 'the engine names unsupported element types');
   assert.equal(idxKind(new Uint8Array([0, 0, 8, 1])), 'labels');
   assert.equal(idxKind(new Uint8Array([1, 2, 3, 4])), null);
+});
+
+test('numbers print compactly, and huge ones in scientific notation', () => {
+  assert.equal(fmt(5.66e14), '5.66e+14');
+  assert.equal(fmt(5.66e11), '566G');
+  assert.equal(fmt(1234), '1.23k');
+  assert.equal(fmt(0.000123), '1.23e-4');
+  assert.equal(fmt(NaN), '–');
 });

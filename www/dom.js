@@ -40,6 +40,7 @@ export function field(label, attrs) {
 export function fmt(x, digits = 3) {
   if (x === null || x === undefined || Number.isNaN(x)) return '–';
   const a = Math.abs(x);
+  if (a >= 1e12) return x.toExponential(digits - 1); // past G: 5.66e+14, never 5.66e+5G
   for (const [unit, scale] of [['G', 1e9], ['M', 1e6], ['k', 1e3]]) {
     if (a >= scale) return `${(x / scale).toPrecision(digits)}${unit}`;
   }

@@ -46,6 +46,7 @@ const ctx = {
   state: null,
   view: null,
   schema: null,
+  engine,
   history: new History(),
   running: false,
   worker: null,
@@ -189,10 +190,12 @@ function onWorkerMessage({ data }) {
       break;
     case REPLY.ERROR:
       showError(data.request ? `${data.request}: ${data.message}` : data.message);
-      if (data.request === REQUEST.CONFIGURE && ctx.lastGood) {
-        // The engine kept the last runs it could build: so does the page.
-        ctx.state = ctx.lastGood;
+      if (data.request === REQUEST.CONFIGURE) {
+        // The engine keeps the last runs it could build, and so does the page; before any
+        // was built, it starts from the defaults, so the page is never left without one.
+        ctx.state = ctx.lastGood ?? { config: ctx.schema.defaults, page: { compare: 'off' } };
         showState();
+        if (!ctx.lastGood) configure();
       }
       break;
     default:

@@ -21,6 +21,16 @@ const readControl = (input) => (input.type === 'checkbox' ? (input.checked ? '1'
 /** The value of setting `s` in the state. */
 const valueOf = (ctx, s) => (s.page ? ctx.state.page[s.name] : ctx.state.config[s.name]);
 
+/** Whether the engine can train `compare`'s second run beside the current config. */
+function comparable(ctx, compare) {
+  try {
+    ctx.engine.runConfigs(ctx.state.config, compare);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Every control shows the state; those that do not apply to the experiment are hidden. */
 export function refresh(ctx) {
   for (const s of settingsOf(ctx.schema)) {
@@ -30,6 +40,10 @@ export function refresh(ctx) {
     if (input.type === 'checkbox') input.checked = value;
     else input.value = formatValue(s, value);
     input.closest('label').hidden = !applies(ctx.schema, s, ctx.state.config) || ctx.view.hide.includes(s.name);
+  }
+  // The comparisons the engine can run for this configuration, and no others.
+  for (const option of document.querySelectorAll('#setting-compare option')) {
+    option.disabled = !comparable(ctx, option.value);
   }
 }
 

@@ -1,0 +1,83 @@
+// Hostile and careless input: every combination the controls or a URL can ask for leaves
+// a page that answers (buttons enabled, a step trains), and work over the engine's budget
+// is refused by name before anything is built.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { launch, openPage, ready, metric, until, assertClean } from './browser.mjs';
+
+let env;
+before(async () => { env = await launch(); });
+after(async () => { await env?.close(); });
+
+async function open(query = '') {
+  const opened = await openPage(env.browser, `${env.url}${query}`);
+  await ready(opened.page);
+  return opened;
+}
+
+/** The page answers: the buttons are enabled and one step trains. */
+async function answers(page, what) {
+  await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 60_000 });
+  assert.equal(await page.getByTestId('step').isDisabled(), false, `${what}: step enabled`);
+  await page.getByTestId('step').click();
+  await until(async () => (await metric(page, 'step')) === 1, 60_000, `${what}: one step`);
+}
+
+test('a network over the budget is refused by name and the page falls back to one that trains', async () => {
+  const { page, problems } = await open('?hidden=4096,4096,4096,4096,4096,4096,4096,4096&T=500&batch=2048');
+  await until(() => page.getByTestId('error').isVisible(), 30_000, 'the refusal');
+  const text = await page.getByTestId('error').textContent();
+  for (const part of ['GFLOP', 'budget', 'T = 500', 'batch 2048']) assert.ok(text.includes(part), `${part} in ${text}`);
+  await answers(page, 'after the refusal');
+  assert.equal(new URL(page.url()).searchParams.get('T'), '8', 'the URL holds what runs');
+  assertClean(assert, problems);
+  await page.close();
+});
+
+test('every combination the issue found dead now answers', async () => {
+  for (const query of [
+    '?rule=bp-through-inference',
+    '?preset=tradeoff&compare=bp',
+    '?experiment=tradeoff&rule=bp',
+    '?experiment=generate&inference=exact',
+    '?inference=strict&experiment=compress',
+  ]) {
+    const { page, problems } = await open(query);
+    await answers(page, query);
+    if (await page.getByTestId('error').isVisible()) {
+      assert.match(await page.getByTestId('error').textContent(), /experiment|inference|rule/, query);
+    }
+    assertClean(assert, problems);
+    await page.close();
+  }
+});
+
+test('the compare menu offers only what applies', async () => {
+  const { page, problems } = await open('?rule=bp');
+  const enabled = () => page.getByTestId('compare').locator('option:not([disabled])').evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(await enabled(), ['off', 'bp'], 'no T+1 accumulation for BP');
+  await page.getByTestId('rule').selectOption('pc');
+  await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor();
+  assert.deepEqual(await enabled(), ['off', 'bp', 'accumulate']);
+  assertClean(assert, problems);
+  await page.close();
+});
+
+test('a saved model edited to ask for minutes of work per step is refused; the page trains on', async () => {
+  const { page, problems } = await open();
+  await page.getByTestId('step').click();
+  await until(async () => (await metric(page, 'step')) === 1, 60_000, 'a step');
+  const save = page.waitForEvent('download');
+  await page.getByTestId('save-model').click();
+  const model = JSON.parse(readFileSync(await (await save).path(), 'utf8'));
+  model.config.steps = 1000;
+  model.config.batch = 8192;
+  await page.getByTestId('load-model').setInputFiles({ name: 'edited.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(model)) });
+  await until(() => page.getByTestId('error').isVisible(), 30_000, 'the refusal');
+  assert.match(await page.getByTestId('error').textContent(), /load: .*T = 1000.*GFLOP/);
+  await page.getByTestId('step').click();
+  await until(async () => (await metric(page, 'step')) === 2, 60_000, 'the run goes on');
+  assertClean(assert, problems);
+  await page.close();
+});
