@@ -1,4 +1,5 @@
 // Shared e2e helpers: the page server and headless Debian Chromium via playwright-core.
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { startServer } from '../scripts/serve.mjs';
@@ -77,4 +78,19 @@ export function assertClean(assert, problems) {
   assert.deepEqual(problems.consoleErrors, [], 'console errors');
   assert.deepEqual(problems.pageErrors, [], 'uncaught errors');
   assert.deepEqual(problems.foreignRequests, [], 'requests beyond 127.0.0.1');
+}
+
+/**
+ * Starts a server and a browser for the test file (closed after it) and returns
+ * `open(query)`: a page at that query string once the engine is ready, with its problems.
+ */
+export function pageOpener() {
+  let env;
+  before(async () => { env = await launch(); });
+  after(async () => { await env?.close(); });
+  return async (query = '') => {
+    const opened = await openPage(env.browser, `${env.url}${query}`);
+    await ready(opened.page);
+    return opened;
+  };
 }

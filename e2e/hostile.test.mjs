@@ -1,20 +1,12 @@
 // Hostile and careless input: every combination the controls or a URL can ask for leaves
 // a page that answers (buttons enabled, a step trains), and work over the engine's budget
 // is refused by name before anything is built.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launch, openPage, ready, metric, until, assertClean } from './browser.mjs';
+import { pageOpener, metric, until, assertClean } from './browser.mjs';
 
-let env;
-before(async () => { env = await launch(); });
-after(async () => { await env?.close(); });
-
-async function open(query = '') {
-  const opened = await openPage(env.browser, `${env.url}${query}`);
-  await ready(opened.page);
-  return opened;
-}
+const open = pageOpener();
 
 /** The page answers: the buttons are enabled and one step trains. */
 async function answers(page, what) {

@@ -1,23 +1,15 @@
 // The page end to end in headless Chromium: presets train, play/pause/step/reset work,
 // the URL holds the state, embed mode, errors are shown and survived, nothing leaves
 // 127.0.0.1. Screenshots of every panel land in e2e/screenshots/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launch, openPage, ready, metric, until, assertClean, SCREENSHOTS } from './browser.mjs';
+import { pageOpener, ready, metric, until, assertClean, SCREENSHOTS } from './browser.mjs';
 
 const PRESETS = ['classification', 'compression', 'generation', 'tradeoff', 'gradients', 'tplus1'];
 const PANELS = ['training', 'inference', 'reconstructions', 'classification', 'generation', 'gradients', 'tradeoff', 'cost', 'weights'];
 
-let env;
-before(async () => { env = await launch(); });
-after(async () => { await env?.close(); });
-
-async function open(query = '') {
-  const opened = await openPage(env.browser, `${env.url}${query}`);
-  await ready(opened.page);
-  return opened;
-}
+const open = pageOpener();
 
 const stepOf = (page) => metric(page, 'step');
 

@@ -1,20 +1,12 @@
 // One source of truth, seen from the page: every preset it offers is exactly the engine's,
 // its limits are the engine's, and a loaded model brings its own architecture into the
 // controls, the URL and the next reset.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launch, openPage, ready, metric, until, assertClean } from './browser.mjs';
+import { pageOpener, metric, until, assertClean } from './browser.mjs';
 
-let env;
-before(async () => { env = await launch(); });
-after(async () => { await env?.close(); });
-
-async function open(query = '') {
-  const opened = await openPage(env.browser, `${env.url}${query}`);
-  await ready(opened.page);
-  return opened;
-}
+const open = pageOpener();
 
 /** The engine's answer and the page's state, both read inside the page. */
 function pageState(page, preset) {

@@ -2,23 +2,21 @@
 // the label's error shrinks, the numbers on the page are the engine's), the introduction's
 // diagram follows the layer sizes, the equations follow the output energy, and the
 // receptive fields are signed. Screenshots at 1280×800 land in e2e/screenshots/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launch, openPage, ready, metric, until, assertClean, SCREENSHOTS } from './browser.mjs';
+import { pageOpener, metric, until, assertClean, SCREENSHOTS } from './browser.mjs';
 import { initSync, Lab } from '../www/pkg/pclab.js';
 
 initSync({ module: readFileSync(new URL('../www/pkg/pclab_bg.wasm', import.meta.url)) });
 const shipped = readFileSync(new URL('../www/data/mnist-10k.bin.gz', import.meta.url));
 
-let env;
-before(async () => { env = await launch(); });
-after(async () => { await env?.close(); });
+const openPageAt = pageOpener();
 
+/** A page at `query`, 1280×800 (a lecture-hall laptop). */
 async function open(query = '') {
-  const opened = await openPage(env.browser, `${env.url}${query}`);
+  const opened = await openPageAt(query);
   await opened.page.setViewportSize({ width: 1280, height: 800 });
-  await ready(opened.page);
   return opened;
 }
 

@@ -4,6 +4,9 @@
 //! `--seeds`. Runs train on tiny IDX files (8×8 images), well under a second each.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::idx;
 use pclab::config::Config;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -75,16 +78,6 @@ fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pclab-cli-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// An IDX file of unsigned bytes.
-fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0, 0, 0x08, dims.len() as u8];
-    for d in dims {
-        out.extend_from_slice(&d.to_be_bytes());
-    }
-    out.extend_from_slice(data);
-    out
 }
 
 /// Four tiny IDX files in `dir` (64 training and 32 test images of 8×8, labels 0..9):

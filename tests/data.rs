@@ -3,6 +3,9 @@
 //! never a panic).
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::idx;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -29,16 +32,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
     encoder.write_all(bytes).unwrap();
     encoder.finish().unwrap()
-}
-
-/// An IDX file of unsigned bytes: magic, big-endian dimensions, data.
-fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0, 0, 0x08, dims.len() as u8];
-    for d in dims {
-        out.extend_from_slice(&d.to_be_bytes());
-    }
-    out.extend_from_slice(data);
-    out
 }
 
 /// A valid pair: 3 images of 2×2 with labels 0, 1, 2.

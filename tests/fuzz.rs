@@ -4,6 +4,9 @@
 //! deadline), never an unbounded allocation (an abort would end the run).
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::idx;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use pclab::bench::synthetic_dataset;
@@ -80,16 +83,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
     encoder.write_all(bytes).unwrap();
     encoder.finish().unwrap()
-}
-
-/// An IDX file of unsigned bytes.
-fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0, 0, 0x08, dims.len() as u8];
-    for d in dims {
-        out.extend_from_slice(&d.to_be_bytes());
-    }
-    out.extend_from_slice(data);
-    out
 }
 
 /// Header dimensions worth trying: empty, small, and absurd.
