@@ -1,7 +1,7 @@
 // A 2-minute soak of the classification preset (scripts/soak.mjs, sampled every 10 s):
-// the step counter keeps increasing, no error is shown and memory plateaus (the renderers'
-// RSS, the page's and the worker's JS heaps and the wasm memory: max of the last third of
-// the samples within 10% or 30 MB of the max of the middle third). Nothing about speed is
+// the step counter keeps increasing, no error is shown and memory plateaus (the page
+// renderer's RSS, the page's and the worker's JS heaps and the wasm memory: max of the
+// last third of the samples within 10% or 30 MB of the max of the middle third). Nothing about speed is
 // asserted. The samples are printed; the browser and server are closed in every case,
 // within a hard limit of 4 minutes.
 import { test } from 'node:test';
