@@ -299,6 +299,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       console.log(JSON.stringify(s));
       console.error(tableRow(s));
     },
+  }).catch((err) => {
+    console.error(`soak: ${err.message}`);
+    process.exit(1);
   });
   console.log(JSON.stringify({ verdict }));
   console.error(describe(verdict));
