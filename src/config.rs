@@ -423,6 +423,17 @@ pub fn presets() -> Vec<Preset> {
 
 /// The preset called `name`.
 pub fn preset(name: &str) -> Result<Preset> {
+    let unknown = || {
+        PcError::Config(format!(
+            "unknown preset {name:?} (known: {})",
+            PRESET_NAMES.join(", ")
+        ))
+    };
+    let name: &'static str = PRESET_NAMES
+        .iter()
+        .copied()
+        .find(|&n| n == name)
+        .ok_or_else(unknown)?;
     let base = Config::default();
     let classification = Config {
         augment: 1,
@@ -431,11 +442,7 @@ pub fn preset(name: &str) -> Result<Preset> {
     };
     let make = |summary, compare, lead, config| {
         Ok(Preset {
-            name: PRESET_NAMES
-                .iter()
-                .find(|&&n| n == name)
-                .copied()
-                .unwrap_or_default(),
+            name,
             summary,
             compare,
             lead,
@@ -529,10 +536,7 @@ pub fn preset(name: &str) -> Result<Preset> {
                 ..base
             },
         ),
-        _ => Err(PcError::Config(format!(
-            "unknown preset {name:?} (known: {})",
-            PRESET_NAMES.join(", ")
-        ))),
+        _ => Err(unknown()),
     }
 }
 
@@ -543,10 +547,8 @@ impl Config {
     }
 
     /// The configuration an experiment starts from when it is chosen: its preset's.
-    pub fn for_experiment(experiment: Experiment) -> Self {
-        preset(experiment.spec().preset)
-            .map(|p| p.config)
-            .unwrap_or_default()
+    pub fn for_experiment(experiment: Experiment) -> Result<Self> {
+        Config::preset(experiment.spec().preset)
     }
 
     /// Checks every field against its bounds, then the combination against the
@@ -616,7 +618,7 @@ impl Config {
             if experiment != self.experiment {
                 base = Config {
                     seed: self.seed,
-                    ..Config::for_experiment(experiment)
+                    ..Config::for_experiment(experiment)?
                 };
             }
         }

@@ -325,3 +325,49 @@ fn receptive_fields_keep_the_sign_scaled_by_each_tiles_largest_weight() {
         .all(|(i, &v)| i == 5 || close(v, 0.5)));
     assert!(all.iter().all(|v| (-1.0..=1.0).contains(v)));
 }
+
+#[test]
+fn every_experiment_starts_from_a_preset_of_its_own_under_which_it_learns() {
+    for experiment in pclab::experiment::Experiment::ALL {
+        let c = Config::for_experiment(experiment).unwrap();
+        assert_eq!(c.experiment, experiment);
+        c.validate().unwrap();
+        // Chosen from another experiment's settings, it starts from its own.
+        let other = if experiment == pclab::experiment::Experiment::Tradeoff {
+            Config::default()
+        } else {
+            Config::preset("tradeoff").unwrap()
+        };
+        let chosen = other
+            .with_settings([("experiment", pclab::config::name(&experiment).as_str())])
+            .unwrap();
+        assert_eq!(chosen, c, "{experiment:?}");
+    }
+    // Choosing compress in the menu: a Gaussian output energy that learns, not the
+    // classifier's categorical one (whose energy went negative with a flat MSE).
+    let compress = Config::default()
+        .with_settings([
+            ("experiment", "compress"),
+            ("hidden", "64"),
+            ("steps", "10"),
+            ("batch", "64"),
+        ])
+        .unwrap();
+    assert_eq!(
+        compress.output_energy,
+        pclab::config::OutputEnergy::Gaussian
+    );
+    let untrained = Trainer::new(compress.clone(), data())
+        .unwrap()
+        .evaluate_sample(200)
+        .unwrap()
+        .mse
+        .unwrap();
+    let trainer = train(compress, 40);
+    let mse = trainer.evaluate_sample(200).unwrap().mse.unwrap();
+    assert!(
+        mse < 0.8 * untrained,
+        "compress learns: MSE {untrained} -> {mse}"
+    );
+    assert!(trainer.last_step().loss > 0.0);
+}
