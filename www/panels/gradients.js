@@ -45,6 +45,10 @@ export function mount(ctx) {
     return { ...v, chartEl, slot: chartSlot(chartEl), node: el('figure', { class: 'multiple' }, el('figcaption', {}, v.title), chartEl) };
   });
   const out = el('div', { class: 'scroll' });
+  // No empty charts: the multiples appear with the first result.
+  const multiples = el('div', { class: 'multiples', hidden: true }, charts.map((c) => c.node));
+  const waiting = el('p', { class: 'note', 'data-testid': 'gradient-waiting' },
+    'Press compute: PC\'s weight update is compared with BP\'s gradient for T = 1 … the chosen T (runs in pieces; pause stops it).');
   const compute = () => {
     const n = Math.min(50, Math.max(1, Math.round(Number(tMax.input.value)) || 10));
     const r = Number(rate.input.value);
@@ -52,10 +56,12 @@ export function mount(ctx) {
     ctx.send({ type: REQUEST.GRADIENTS, ts: Array.from({ length: n }, (_, k) => k + 1), rate: r });
   };
   body.append(el('div', { class: 'row' }, tMax.node, rate.node, button('compute', compute, { 'data-testid': 'gradient-compute' })),
-    el('div', { class: 'multiples' }, charts.map((c) => c.node)), out);
+    waiting, multiples, out);
   tools.append(pngButton(() => charts[0].slot.chart?.canvas, 'pclab-gradients-fixed-prediction.png'));
 
   ctx.on(REPLY.GRADIENTS, ({ result }) => {
+    multiples.hidden = false; // shown before drawing, so the charts take their width
+    waiting.hidden = true;
     const layers = result.variants[VARIANTS[0].name][0].length;
     const series = Array.from({ length: layers }, (_, k) => layerSeries(k + 1));
     // One y range for all three, so that the charts compare at a glance.
