@@ -435,7 +435,11 @@ pub fn preset(name: &str) -> Result<Preset> {
         .find(|&n| n == name)
         .ok_or_else(unknown)?;
     let base = Config::default();
+    // The tutorial's three hidden layers, 256 wide, with one-pixel shifts and a decaying
+    // rate, the same for both rules: over seeds 0–4 after 25 epochs, PC 96.19 ± 0.30% and
+    // BP 96.48 ± 0.24% (README). At 128 wide PC reached 95.64 ± 0.33%, BP 96.19 ± 0.19%.
     let classification = Config {
+        hidden: vec![256, 256, 256],
         augment: 1,
         lr_decay: 0.92,
         ..base.clone()
@@ -450,10 +454,8 @@ pub fn preset(name: &str) -> Result<Preset> {
         })
     };
     match name {
-        // 784-128-128-128-10 as in the PC tutorial, with one-pixel shifts and a
-        // decaying rate: ≥ 96% test accuracy in 25 epochs for PC and BP alike.
         "classification" => make(
-            "PC learns to classify digits; the tutorial's 784-128-128-128-10 network",
+            "PC learns to classify digits with a 784-256-256-256-10 network",
             Compare::Off,
             View::Training,
             classification,
