@@ -7,18 +7,27 @@ import { fmt } from './dom.js';
 export const RUN_COLORS = ['#2f6fd6', '#e0701b'];
 export const LAYER_COLORS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#666666'];
 
-/**
- * A uPlot line chart that fills `el`'s width.
- * series: [{ label, color, dash?, points? }]; opts: { x, y, logY, height, scatter }.
- */
-export function lineChart(el, series, { x = 'step', y = '', logY = false, height = 220, scatter = false } = {}) {
-  const opts = {
+/** A theme value: a CSS variable on <body> (style.css), or `fallback`. */
+const themed = (name, fallback) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+
+/** Axis colours and type in the theme's colours and sizes (light, dark, presentation). */
+function axisTheme() {
+  const font = `${themed('--axis-size', '12px')} system-ui, sans-serif`;
+  const grid = { stroke: themed('--grid', '#0000001a'), width: 1 };
+  return { stroke: themed('--fg', '#1d2330'), font, labelFont: font, grid, ticks: grid };
+}
+
+/** uPlot options for lineChart, in the current theme. */
+function chartOptions(el, series, { x, y, logY, height, scatter }) {
+  const axis = axisTheme();
+  const size = parseFloat(themed('--axis-size', '12px'));
+  return {
     width: Math.max(200, el.clientWidth || 400),
     height,
     legend: { live: false },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: false }, y: logY ? { distr: 3 } : {} },
-    axes: [{ label: x, size: 40, values: ticks }, { label: y, size: 60, values: ticks }],
+    axes: [{ ...axis, label: x, size: 3.4 * size, values: ticks }, { ...axis, label: y, size: 5 * size, values: ticks }],
     series: [{ label: x }, ...series.map((s) => ({
       label: s.label,
       stroke: s.color,
@@ -29,19 +38,34 @@ export function lineChart(el, series, { x = 'step', y = '', logY = false, height
       points: { show: scatter || s.points === true, size: scatter ? 8 : 5, fill: s.color },
     }))],
   };
-  const empty = [[], ...series.map(() => [])];
-  const plot = new uPlot(opts, empty, el);
+}
+
+/**
+ * A uPlot line chart that fills `el`'s width; rebuilt in the new theme on `pclab:theme`.
+ * series: [{ label, color, dash?, points? }]; opts: { x, y, logY, height, scatter }.
+ */
+export function lineChart(el, series, { x = 'step', y = '', logY = false, height = 220, scatter = false } = {}) {
+  const tall = () => Math.round(height * Number(themed('--chart-scale', '1')));
+  const make = (data) => new uPlot(chartOptions(el, series, { x, y, logY, height: tall(), scatter }), data, el);
+  let plot = make([[], ...series.map(() => [])]);
+  const rebuild = () => {
+    const { data } = plot;
+    plot.destroy();
+    plot = make(data);
+  };
+  window.addEventListener('pclab:theme', rebuild);
   const resize = new ResizeObserver(() => {
     const width = el.clientWidth;
-    if (width > 0 && Math.abs(width - plot.width) > 4) plot.setSize({ width, height });
+    if (width > 0 && Math.abs(width - plot.width) > 4) plot.setSize({ width, height: tall() });
   });
   resize.observe(el);
   return {
-    plot,
-    canvas: plot.ctx.canvas,
+    get plot() { return plot; },
+    get canvas() { return plot.ctx.canvas; },
     /** columns: [xs, ys1, ys2, ..] (uPlot's aligned data). */
     setData: (columns) => plot.setData(columns),
     destroy() {
+      window.removeEventListener('pclab:theme', rebuild);
       resize.disconnect();
       plot.destroy();
     },
