@@ -175,10 +175,24 @@ test('copy link copies a URL that restores the same settings and view', async ()
   await context.close();
 });
 
+test('the drawing pad has a keyboard way in: use a test digit', async () => {
+  const { page, problems } = await open('?preset=classification&panels=classification', { viewport: DESK });
+  await page.getByTestId('play').click();
+  const testDigit = page.getByTestId('draw-test-digit');
+  await until(() => testDigit.isEnabled(), 30_000, 'test digits on show');
+  await page.getByTestId('pause').click();
+  assert.ok(await page.getByRole('img', { name: /drawing pad/ }).isVisible());
+  await testDigit.focus();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('draw-prediction').filter({ hasText: /^\d \(/ }).waitFor({ timeout: 10_000 });
+  assertClean(assert, problems);
+  await page.close();
+});
+
 /** A page on another origin (another port) that frames `src` at 960×540. */
 async function hostPage(src) {
   const html = `<!doctype html><title>slide</title><body style="margin:0">
-    <iframe src="${src}" width="960" height="540" style="border:0" title="pclab" allow="clipboard-write; fullscreen"></iframe>`;
+    <iframe src="${src}" width="960" height="540" style="border:0" title="pclab"></iframe>`;
   const server = createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end(html);
@@ -209,6 +223,14 @@ test('a 960×540 iframe on another origin shows the chosen panel above the fold 
     assert.ok(panel.x + panel.width <= box.x + box.width && panel.y + panel.height <= box.y + box.height,
       `the training panel ${JSON.stringify(panel)} is inside the iframe ${JSON.stringify(box)}`);
     assert.equal(await frame.locator('#controls').isVisible(), false);
+    // No clipboard for a frame the host did not allow it: the link shows, selected.
+    await frame.getByTestId('copy-link').click();
+    const field = frame.getByTestId('link-field');
+    await field.waitFor();
+    const shown = await field.evaluate((input) => ({ value: input.value, url: location.href, selected: input.selectionEnd - input.selectionStart }));
+    assert.equal(shown.value, shown.url);
+    assert.equal(shown.selected, shown.url.length, 'the link is selected for Ctrl+C');
+    assert.equal(new URL(shown.value).searchParams.get('panels'), 'training');
     await page.screenshot({ path: `${SCREENSHOTS}iframe.png` });
     assertClean(assert, problems);
     await page.close();

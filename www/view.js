@@ -99,7 +99,10 @@ function say(text) {
  */
 export async function copyLink() {
   const url = location.href;
+  const policy = document.permissionsPolicy ?? document.featurePolicy;
   try {
+    // Not even asked where the host page withholds it (the browser would log a violation).
+    if (!navigator.clipboard || policy?.allowsFeature('clipboard-write') === false) throw new Error('no clipboard');
     await navigator.clipboard.writeText(url);
     say('link copied');
   } catch {
