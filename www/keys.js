@@ -5,8 +5,9 @@
 /** Where a key belongs to what is being typed or chosen, not to the page. */
 const TYPING = 'input, select, textarea, [contenteditable]:not([contenteditable="false"])';
 
-/** Full screen on or off (refused in an iframe without allowfullscreen: then nothing). */
+/** Full screen on or off (not offered in an iframe without allowfullscreen: then nothing). */
 function toggleFullscreen() {
+  if (!document.fullscreenEnabled) return;
   const done = document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen?.();
   done?.catch(() => {});
 }

@@ -213,7 +213,7 @@ async function start() {
   applyView(view);
   showState();
   wireButtons();
-  mountTools(ctx, ctx.setView);
+  mountTools(ctx);
   keys.mount(ctx, $);
   ctx.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   ctx.worker.addEventListener('message', onWorkerMessage);

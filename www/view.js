@@ -116,10 +116,11 @@ export async function copyLink() {
 }
 
 /**
- * Wires the view tools: presentation mode, "all panels", copy link. `setView(patch)`
+ * Wires the view tools: presentation mode, "all panels", copy link. `ctx.setView(patch)`
  * changes the view (URL and DOM follow).
  */
-export function mountTools(ctx, setView) {
+export function mountTools(ctx) {
+  const setView = (patch) => ctx.setView(patch);
   const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
   $('present').addEventListener('click', () => setView({ present: !ctx.view.present }));
   $('all-panels').addEventListener('change', (e) => {
