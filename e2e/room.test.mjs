@@ -52,9 +52,19 @@ test('every preset shows exactly its experiment’s panels, its key figure first
     assert.ok(first.key && !first.folded, `${preset.name}: the key figure is open`);
     assert.ok(first.top < 900, `${preset.name}: key figure top ${first.top}`);
     assert.ok(shown.slice(1).every((p) => p.folded), `${preset.name}: the other panels are folded`);
+    const key = await page.locator('#panels > .panel.key').boundingBox();
+    assert.ok(key.width > 950, `${preset.name}: the controls leave the key figure ${key.width} px`);
     assertClean(assert, problems);
     await page.close();
   }
+});
+
+test('at 1920×1080 the page uses the full width', async () => {
+  const { page, problems } = await open('?preset=tradeoff', { viewport: { width: 1920, height: 1080 } });
+  const layout = await page.locator('.layout').boundingBox();
+  assert.ok(layout.width > 1850, `the layout is ${layout.width} px wide`);
+  assertClean(assert, problems);
+  await page.close();
 });
 
 test('"all panels" opens every panel; a folded panel opens by its title', async () => {
