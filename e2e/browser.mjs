@@ -35,10 +35,10 @@ export async function launch() {
 
 /**
  * Opens a page and records its console errors, uncaught exceptions and any request
- * that leaves 127.0.0.1.
+ * that leaves 127.0.0.1. `options` are playwright's newPage options (viewport, ...).
  */
-export async function openPage(browser, url) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+export async function openPage(browser, url, options = {}) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, ...options });
   const problems = { consoleErrors: [], pageErrors: [], foreignRequests: [] };
   page.on('console', (msg) => { if (msg.type() === 'error') problems.consoleErrors.push(msg.text()); });
   page.on('pageerror', (err) => problems.pageErrors.push(err.message));

@@ -165,7 +165,7 @@ test('fixed-prediction inference with rate 1 matches BP exactly once T ≥ depth
 });
 
 test('a drawn digit is classified live', async () => {
-  const { page, problems } = await open('?preset=classification');
+  const { page, problems } = await open('?preset=classification&all=1');
   await trainPast(page, 30);
   const pad = page.getByTestId('draw-canvas');
   await pad.scrollIntoViewIfNeeded();

@@ -7,6 +7,8 @@ import { readState, writeState, runNames, experimentOf } from './settings.js';
 import { REQUEST, REPLY } from './protocol.js';
 import { History } from './history.js';
 import { fmt } from './dom.js';
+import { showPanels, applyView, mountFolds, mountTools } from './view.js';
+import * as keys from './keys.js';
 import * as controls from './panels/controls.js';
 import * as intro from './panels/intro.js';
 import * as training from './panels/training.js';
@@ -88,29 +90,30 @@ const ctx = {
   },
   /** Applies new settings: URL, controls, then a fresh network (training continues if it ran). */
   setState(state) {
+    leave(state.config);
     ctx.state = state;
-    ctx.view = { ...ctx.view, preset: null };
     showState();
     configure();
   },
+  /** Changes how the page shows the state (view.js): the URL and the layout follow. */
+  setView(patch) {
+    ctx.view = { ...ctx.view, ...patch };
+    applyView(ctx.view);
+    showState();
+  },
 };
+
+/** Leaving the preset for `config`: a preset's lead panel stays while its experiment does. */
+function leave(config) {
+  const same = config.experiment === ctx.state.config.experiment;
+  ctx.view = { ...ctx.view, preset: null, lead: same ? ctx.view.lead : null };
+}
 
 /** The URL, the controls and the panels follow the state. */
 function showState() {
   history.replaceState(null, '', writeState(ctx.state, ctx.view, ctx.schema));
   controls.refresh(ctx);
-  showPanels();
-}
-
-/** Only the current experiment's panels, its key figure first (the engine's table). */
-function showPanels() {
-  const { views } = ctx.experiment();
-  for (const section of document.querySelectorAll('#panels > .panel')) {
-    const always = section.dataset.name === 'intro'; // every experiment's, first
-    const at = always ? -1 : views.indexOf(section.dataset.name);
-    section.hidden = (at < 0 && !always) || ctx.view.hide.includes(section.dataset.name);
-    section.style.order = String(at);
-  }
+  showPanels(ctx);
 }
 
 function configure() {
@@ -148,8 +151,8 @@ function wireButtons() {
 
 /** A loaded model brings its own configuration: the URL, controls and history follow it. */
 function modelLoaded({ config }) {
+  leave(config);
   ctx.state = { config, page: { ...ctx.state.page, compare: 'off' } };
-  ctx.view = { ...ctx.view, preset: null };
   ctx.history.reset(1);
   showState();
 }
@@ -205,13 +208,6 @@ function onWorkerMessage({ data }) {
   ctx.emit(data.type, data);
 }
 
-function applyView(view) {
-  document.body.classList.toggle('embed', view.embed);
-  for (const name of view.hide) {
-    for (const node of document.querySelectorAll(`#controls [data-name="${CSS.escape(name)}"]`)) node.hidden = true;
-  }
-}
-
 async function start() {
   await init();
   $('version').textContent = version();
@@ -222,9 +218,12 @@ async function start() {
   if (errors.length) showError(errors.join(' '));
   controls.mount(ctx);
   for (const p of PANELS) p.mount(ctx);
+  mountFolds(ctx);
   applyView(view);
   showState();
   wireButtons();
+  mountTools(ctx);
+  keys.mount(ctx, $);
   ctx.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   ctx.worker.addEventListener('message', onWorkerMessage);
   ctx.worker.addEventListener('error', (e) => {

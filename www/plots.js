@@ -23,13 +23,21 @@ export const RUN_COLORS = [OKABE_ITO.blue, OKABE_ITO.vermillion];
 export const LAYER_COLORS = [OKABE_ITO.green, OKABE_ITO.orange, OKABE_ITO.sky, OKABE_ITO.purple,
   OKABE_ITO.vermillion, OKABE_ITO.blue, OKABE_ITO.yellow, '#777777'];
 
-/**
- * A uPlot line chart that fills `el`'s width.
- * series: [{ label, color, dash?, points? }]; opts: { x, y, logY, height, scatter, markX,
- * yRange: [lo, hi] fixed, xIntegers }.
- */
-export function lineChart(el, series, { x = 'step', y = '', logY = false, height = 220, scatter = false, markX = null, yRange = null, xIntegers = false } = {}) {
-  const opts = {
+/** A theme value: a CSS variable on <body> (style.css), or `fallback`. */
+const themed = (name, fallback) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+
+/** Axis colours and type in the theme's colours and sizes (light, dark, presentation). */
+function axisTheme() {
+  const font = `${themed('--axis-size', '12px')} system-ui, sans-serif`;
+  const grid = { stroke: themed('--grid', '#0000001a'), width: 1 };
+  return { stroke: themed('--fg', '#1d2330'), font, labelFont: font, grid, ticks: grid };
+}
+
+/** uPlot options for lineChart, in the current theme. */
+function chartOptions(el, series, { x, y, logY, height, scatter, markX, yRange, xIntegers }) {
+  const axis = axisTheme();
+  const size = parseFloat(themed('--axis-size', '12px'));
+  return {
     // markX() → an x value: a vertical line marks it (e.g. the current inference step).
     hooks: markX ? { draw: [(u) => markLine(u, markX())] } : {},
     width: Math.max(200, el.clientWidth || 400),
@@ -39,7 +47,10 @@ export function lineChart(el, series, { x = 'step', y = '', logY = false, height
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: false }, y: logY ? { distr: 3 } : yRange ? { range: yRange } : {} },
     // xIntegers: ticks only at whole x (steps t).
-    axes: [{ label: x, size: 40, values: ticks, ...(xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) }, { label: y, size: 60, values: ticks }],
+    axes: [
+      { ...axis, label: x, size: 3.4 * size, values: ticks, ...(xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) },
+      { ...axis, label: y, size: 5 * size, values: ticks },
+    ],
     series: [{ label: x }, ...series.map((s) => ({
       label: s.label,
       stroke: s.color,
@@ -50,19 +61,35 @@ export function lineChart(el, series, { x = 'step', y = '', logY = false, height
       points: { show: scatter || s.points === true, size: scatter ? 8 : 5, fill: s.color },
     }))],
   };
-  const empty = [[], ...series.map(() => [])];
-  const plot = new uPlot(opts, empty, el);
+}
+
+/**
+ * A uPlot line chart that fills `el`'s width; rebuilt in the new theme on `pclab:theme`.
+ * series: [{ label, color, dash?, points? }]; opts: { x, y, logY, height, scatter, markX,
+ * yRange: [lo, hi] fixed, xIntegers }.
+ */
+export function lineChart(el, series, { x = 'step', y = '', logY = false, height = 220, scatter = false, markX = null, yRange = null, xIntegers = false } = {}) {
+  const tall = () => Math.round(height * Number(themed('--chart-scale', '1')));
+  const make = (data) => new uPlot(chartOptions(el, series, { x, y, logY, height: tall(), scatter, markX, yRange, xIntegers }), data, el);
+  let plot = make([[], ...series.map(() => [])]);
+  const rebuild = () => {
+    const { data } = plot;
+    plot.destroy();
+    plot = make(data);
+  };
+  window.addEventListener('pclab:theme', rebuild);
   const resize = new ResizeObserver(() => {
     const width = el.clientWidth;
-    if (width > 0 && Math.abs(width - plot.width) > 4) plot.setSize({ width, height });
+    if (width > 0 && Math.abs(width - plot.width) > 4) plot.setSize({ width, height: tall() });
   });
   resize.observe(el);
   return {
-    plot,
-    canvas: plot.ctx.canvas,
+    get plot() { return plot; },
+    get canvas() { return plot.ctx.canvas; },
     /** columns: [xs, ys1, ys2, ..] (uPlot's aligned data). */
     setData: (columns) => plot.setData(columns),
     destroy() {
+      window.removeEventListener('pclab:theme', rebuild);
       resize.disconnect();
       plot.destroy();
     },
@@ -76,7 +103,7 @@ function markLine(u, at) {
   const { top, height } = u.bbox;
   const g = u.ctx;
   g.save();
-  g.strokeStyle = '#1d2330';
+  g.strokeStyle = themed('--fg', '#1d2330');
   g.lineWidth = 2 * devicePixelRatio;
   g.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
   g.beginPath();

@@ -30,8 +30,57 @@ export const LABELS = {
   lambda: ['λ (trade-off)', 'Weight of classification against reconstruction: 0 only reconstructs, 1 only classifies.'],
 };
 
-/** URL parameters that are not settings. */
-const PAGE_KEYS = new Set(['preset', 'embed', 'hide', 'bench']);
+/** URL parameters that are not settings: how the page shows them (the view). */
+const PAGE_KEYS = new Set(['preset', 'embed', 'hide', 'bench', 'present', 'panels', 'controls', 'all', 'lead']);
+
+/** Every view (panel name) some experiment of the schema has. */
+export const viewNames = (schema) => [...new Set(schema.experiments.flatMap((e) => e.views))];
+
+/** Whether URL key `key` is on (1 or true). */
+const flag = (params, key) => ['1', 'true'].includes(params.get(key) ?? '');
+
+/** A comma-separated URL list, trimmed, without empty items. */
+const list = (text) => (text ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+
+/**
+ * How the page shows the state, from the URL: { embed, hide, preset, bench, present,
+ * panels, controls, all, lead }. `hide` names controls; `panels` (null: the experiment's
+ * own) names panels; `lead` is the panel that leads (a preset's, kept in the URL).
+ * Unknown panel names are reported in `errors`.
+ */
+function readView(params, schema, settings, preset, errors) {
+  const views = viewNames(schema);
+  const known = (names, key) => names.filter((name) => {
+    if (views.includes(name)) return true;
+    errors.push(`Ignored ${key}=${name}: known panels: ${views.join(', ')}.`);
+    return false;
+  });
+  const panels = params.has('panels') ? known(list(params.get('panels')), 'panels') : null;
+  const [lead] = params.has('lead') ? known(list(params.get('lead')), 'lead') : [preset?.lead];
+  return {
+    embed: flag(params, 'embed'),
+    hide: list(params.get('hide')).map((h) => settings.get(h)?.name ?? h),
+    preset: preset?.name ?? null,
+    bench: flag(params, 'bench'),
+    present: flag(params, 'present'),
+    panels,
+    controls: !['0', 'false'].includes(params.get('controls') ?? ''),
+    all: flag(params, 'all'),
+    lead: lead ?? null,
+  };
+}
+
+/** The URL parameters of a view (defaults left out), in a stable order. */
+export function viewParams(view) {
+  const params = new URLSearchParams();
+  const flags = { embed: view.embed, present: view.present, all: view.all, bench: view.bench };
+  for (const [key, on] of Object.entries(flags)) if (on) params.set(key, '1');
+  if (view.controls === false) params.set('controls', '0');
+  if (view.panels) params.set('panels', view.panels.join(','));
+  if (view.hide.length) params.set('hide', view.hide.join(','));
+  if (view.lead) params.set('lead', view.lead);
+  return params;
+}
 
 /**
  * The settings the controls show, in order: the engine's fields, then the page's
@@ -66,7 +115,7 @@ function byKey(settings) {
 /**
  * Reads the page state from a query string.
  * `engine` is { schema, withSettings(config, keys, values), runConfigs(config, compare) }.
- * Returns { state: { config, page }, view: { embed, hide, preset, bench }, errors: [..] }.
+ * Returns { state: { config, page }, view (readView), errors: [..] }.
  * Every config it returns is one the engine accepts: a value it refuses is reported and
  * left out, so the page starts in a usable state whatever the URL says.
  */
@@ -115,10 +164,8 @@ export function readState(search, engine) {
     errors.push(`Ignored compare=${page.compare}: ${err.message}.`);
     page.compare = 'off';
   }
-  const hide = (params.get('hide') ?? '').split(',').map((h) => settings.get(h.trim())?.name ?? h.trim()).filter(Boolean);
-  const embed = ['1', 'true'].includes(params.get('embed') ?? '');
-  const bench = ['1', 'true'].includes(params.get('bench') ?? '');
-  return { state: { config, page }, view: { embed, hide, preset: preset?.name ?? null, bench }, errors };
+  const view = readView(params, schema, settings, preset, errors);
+  return { state: { config, page }, view, errors };
 }
 
 /** The query string for a state and view (every setting written out). */
@@ -128,9 +175,7 @@ export function writeState({ config, page }, view, schema) {
     const value = s.page ? page[s.name] : config[s.name];
     if (value !== undefined) params.set(s.key, formatValue(s, value));
   }
-  if (view.embed) params.set('embed', '1');
-  if (view.hide.length) params.set('hide', view.hide.join(','));
-  if (view.bench) params.set('bench', '1');
+  for (const [key, value] of viewParams(view)) params.set(key, value);
   return `?${params}`;
 }
 

@@ -32,7 +32,10 @@ function predictionsView(holder, predictions) {
 
 /** The drawing pad: white ink on black, classified on every stroke. */
 function drawPad(ctx, onDigit) {
-  const canvas = el('canvas', { 'data-testid': 'draw-canvas', class: 'pad', width: PAD, height: PAD });
+  const canvas = el('canvas', {
+    'data-testid': 'draw-canvas', class: 'pad', width: PAD, height: PAD, role: 'img',
+    'aria-label': 'drawing pad: draw a digit with a mouse, pen or finger, or use a test digit',
+  });
   const g = canvas.getContext('2d', { willReadFrequently: true });
   const clear = () => {
     g.fillStyle = '#000';
@@ -74,7 +77,17 @@ function drawPad(ctx, onDigit) {
   };
   canvas.addEventListener('pointerup', end);
   canvas.addEventListener('pointercancel', end);
-  return { canvas, clear };
+  /** Paints a 28×28 digit (values in [0,1]) on the pad and classifies it as drawn. */
+  const put = (pixels) => {
+    const small = document.createElement('canvas');
+    small.width = small.height = 28;
+    const img = small.getContext('2d').createImageData(28, 28);
+    pixels.forEach((v, i) => img.data.set([255 * v, 255 * v, 255 * v, 255], i * 4));
+    small.getContext('2d').putImageData(img, 0, 0);
+    g.drawImage(small, 0, 0, PAD, PAD);
+    read();
+  };
+  return { canvas, clear, put };
 }
 
 export function mount(ctx) {
@@ -90,6 +103,15 @@ export function mount(ctx) {
     drawDigits(preview, pixels, { count: 1, cols: 1, scale: 2, gap: 0 });
     ctx.send({ type: REQUEST.CLASSIFY, pixels });
   });
+  // The keyboard's way to the pad: one of the test digits on show, in turn.
+  let shown = null;
+  let next = 0;
+  const testDigit = button('use a test digit', () => {
+    if (!shown) return;
+    const k = next++ % shown.labels.length;
+    pad.clear();
+    pad.put(shown.images.subarray(k * 784, (k + 1) * 784));
+  }, { 'data-testid': 'draw-test-digit', disabled: true });
   const clearPad = () => {
     pad.clear();
     answer.textContent = 'draw a digit';
@@ -98,7 +120,7 @@ export function mount(ctx) {
   body.append(
     el('div', { class: 'split' }, el('div', {}, el('h3', {}, 'Confusion matrix'), confusion),
       el('div', {}, el('h3', {}, 'Draw a digit'), el('div', { class: 'drawing' }, pad.canvas,
-        el('div', {}, preview, answer, answerBars, button('clear', clearPad, { 'data-testid': 'draw-clear' }))), traceEl)),
+        el('div', {}, preview, answer, answerBars, button('clear', clearPad, { 'data-testid': 'draw-clear' }), testDigit)), traceEl)),
     el('h3', {}, 'Test digits: true → guess (probability)'), predictions);
   tools.append(pngButton(() => confusion, 'pclab-confusion.png'));
   drawHeatmap(confusion, Array.from({ length: 10 }, () => new Array(10).fill(0))); // its final size, so nothing shifts
@@ -106,7 +128,11 @@ export function mount(ctx) {
   ctx.on(REPLY.VISUALS, ({ runs }) => {
     const run = runs[0];
     if (run?.evaluation?.confusion) drawHeatmap(confusion, run.evaluation.confusion);
-    if (run?.predictions) predictionsView(predictions, run.predictions);
+    if (run?.predictions) {
+      predictionsView(predictions, run.predictions);
+      shown = { images: run.predictions.images.slice(), labels: run.predictions.labels };
+      testDigit.disabled = false;
+    }
   });
   ctx.on(REPLY.CLASSIFIED, ({ result }) => {
     const { label, probabilities, energy_trace: energies } = result;

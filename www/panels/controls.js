@@ -1,7 +1,7 @@
 // Panel 1, Controls: one control per setting of the engine's schema (each kept in the
 // URL), lecture presets, save/load of a trained model, and bringing your own IDX data.
 // Values are parsed by the engine: a value it refuses is named and the control reverts.
-import { settingsOf, formatValue, applies } from '../settings.js';
+import { settingsOf, formatValue, applies, viewParams } from '../settings.js';
 import { REQUEST, REPLY } from '../protocol.js';
 import { el, button } from '../dom.js';
 import { download } from '../plots.js';
@@ -67,9 +67,9 @@ export function mount(ctx) {
     ctx.schema.presets.map((p) => el('option', { value: p.name, selected: p.name === ctx.view.preset, title: p.summary }, p.name)));
   preset.addEventListener('change', () => {
     if (!preset.value) return;
-    const params = new URLSearchParams({ preset: preset.value });
-    if (ctx.view.embed) params.set('embed', '1');
-    if (ctx.view.hide.length) params.set('hide', ctx.view.hide.join(','));
+    // The view (presentation, embed, panels, ...) stays; the preset brings its own lead.
+    const params = viewParams({ ...ctx.view, lead: null });
+    params.set('preset', preset.value);
     location.search = `?${params}`;
   });
 
