@@ -9,7 +9,7 @@ before(async () => { env = await launch(); });
 after(async () => { await env?.close(); });
 
 test('?bench=1 measures every workload in the worker', async () => {
-  const { page, problems } = await openPage(env.browser, `${env.url}?bench=1`);
+  const { page, problems } = await openPage(env.browser, `${env.url}?bench=1&all=1`);
   await ready(page);
   const table = page.getByTestId('bench-table');
   await table.waitFor({ timeout: 120_000 });

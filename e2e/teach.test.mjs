@@ -13,9 +13,9 @@ const shipped = readFileSync(new URL('../www/data/mnist-10k.bin.gz', import.meta
 
 const openPageAt = pageOpener();
 
-/** A page at `query`, 1280×800 (a lecture-hall laptop). */
+/** A page at `query`, 1280×800 (a lecture-hall laptop), every panel open (all=1). */
 async function open(query = '') {
-  const opened = await openPageAt(query);
+  const opened = await openPageAt(`${query}${query.includes('?') ? '&' : '?'}all=1`);
   await opened.page.setViewportSize({ width: 1280, height: 800 });
   return opened;
 }
@@ -50,26 +50,14 @@ test('inference up close: the slider redraws, the clamped label\'s error shrinks
   const { page, problems } = await open('?preset=classification');
   await trainPast(page, 30);
   const replay = page.getByTestId('replay');
-  await until(async () => (await page.locator('[data-testid=replay-layer]').count()) === 5, 10_000, 'a row per layer of 784-128-128-128-10');
+  await until(async () => (await page.locator('[data-testid=replay-layer]').count()) === 5, 10_000, 'a row per layer of 784-256-256-256-10');
   assert.equal(await replay.getAttribute('data-mode'), 'clamped');
   assert.match(await page.getByTestId('replay-ends').textContent(), /Layer 0 \(the bottom\) holds the image \(clamped to the data\); layer 4 holds the label/);
   const T = Number(await page.getByTestId('replay-t').getAttribute('max'));
   assert.equal(T, 8, 'the preset infers for T = 8 steps');
 
-  await setT(page, 0);
-  const before = await replayPixels(page);
-  const first = await labelErrorNorm(page);
-  await setT(page, T);
-  const afterT = await replayPixels(page);
-  const last = await labelErrorNorm(page);
-  assert.equal(before.length, afterT.length);
-  const changed = before.filter((p, i) => p !== afterT[i]).length;
-  assert.ok(changed >= 3, `moving t redraws the layers (${changed} of ${before.length} canvases changed)`);
-  assert.ok(last < first, `with the label clamped its error shrinks: ‖ε₄‖ ${first} → ${last}`);
-  await page.getByTestId('replay-back').click();
-  assert.equal(await replay.getAttribute('data-t'), String(T - 1), 'the step button moves t');
-
-  // The same numbers, independently: the trained weights saved and replayed in node.
+  // The same numbers, independently: the trained weights saved (paused, so they no
+  // longer change) and replayed in node; the page shows them once its last visuals land.
   const save = page.waitForEvent('download');
   await page.getByTestId('save-model').click();
   const json = readFileSync(await (await save).path(), 'utf8');
@@ -77,8 +65,25 @@ test('inference up close: the slider redraws, the clamped label\'s error shrinks
   const engine = lab.replay(0);
   lab.free();
   const close = (a, b) => Math.abs(a - b) <= 1e-4 * (1 + Math.abs(b));
-  assert.ok(close(first, norm(engine.clamped.errors[0][4])), `t = 0: page ${first}, engine ${norm(engine.clamped.errors[0][4])}`);
-  assert.ok(close(last, norm(engine.clamped.errors[T][4])), `t = T: page ${last}, engine ${norm(engine.clamped.errors[T][4])}`);
+  const shows = async (t) => {
+    await setT(page, t);
+    const expected = norm(engine.clamped.errors[t][4]);
+    return until(async () => {
+      const shown = await labelErrorNorm(page);
+      return close(shown, expected) ? shown : null;
+    }, 30_000, `t = ${t}: the page shows the engine's ‖ε₄‖ = ${expected}`);
+  };
+
+  const first = await shows(0);
+  const before = await replayPixels(page);
+  const last = await shows(T);
+  const afterT = await replayPixels(page);
+  assert.equal(before.length, afterT.length);
+  const changed = before.filter((p, i) => p !== afterT[i]).length;
+  assert.ok(changed >= 3, `moving t redraws the layers (${changed} of ${before.length} canvases changed)`);
+  assert.ok(last < first, `with the label clamped its error shrinks: ‖ε₄‖ ${first} → ${last}`);
+  await page.getByTestId('replay-back').click();
+  assert.equal(await replay.getAttribute('data-t'), String(T - 1), 'the step button moves t');
 
   // Label free, as at test time: flat, and the caption says why.
   await page.getByTestId('replay-free').click();
