@@ -136,6 +136,10 @@ function showMetrics() {
   const e = run.evaluation;
   $('metric-accuracy').textContent = e?.accuracy === null || e?.accuracy === undefined ? '–' : (100 * e.accuracy).toFixed(1);
   $('metric-mse').textContent = e?.mse === null || e?.mse === undefined ? '–' : e.mse.toFixed(4);
+  // Only what this experiment's test measures (the engine's table): no dash that never fills.
+  const { metrics } = ctx.experiment();
+  $('metric-accuracy').parentElement.hidden = !metrics.includes('accuracy');
+  $('metric-mse').parentElement.hidden = !metrics.includes('mse');
 }
 
 function setStatus(text) {
