@@ -126,3 +126,24 @@ fn a_sweep_runs_in_pieces_and_refuses_more_than_the_budget() {
         .to_string();
     assert!(err.contains("sweep fewer"), "{err}");
 }
+
+#[test]
+fn a_model_claiming_a_network_larger_than_its_parameters_is_refused_before_it_is_built() {
+    let small = Trainer::new(config("classification", &[("hidden", "8")]), data()).unwrap();
+    let mut model: serde_json::Value =
+        serde_json::from_str(&pclab::inspect::save(&small).unwrap()).unwrap();
+    // Sixteen layers of 4096 (the engine's largest network): ~1 GB if it were built.
+    let mut sizes = vec![784];
+    sizes.extend([4096; 16]);
+    sizes.push(10);
+    model["config"]["hidden"] = serde_json::json!(vec![4096; 16]);
+    model["config"]["batch"] = 1.into();
+    model["config"]["steps"] = 1.into();
+    model["sizes"] = serde_json::json!(sizes);
+    let err = pclab::inspect::load(&model.to_string(), data())
+        .err()
+        .unwrap()
+        .to_string();
+    // Refused from the file's own parameter count, checked before the network is built.
+    assert!(err.contains("wrong number of parameters"), "{err}");
+}
