@@ -2,7 +2,7 @@
 //! the latent, reconstruct, read the class, generate from a class, and measure accuracy
 //! and reconstruction error on the test set.
 
-use super::{Trainer, F};
+use super::{Beliefs, Trainer, F};
 use crate::error::{PcError, Result};
 use crate::experiment::End;
 use crate::flops::Flops;
@@ -45,13 +45,7 @@ impl Trainer {
         labels: &DMatrix<F>,
     ) -> Result<Unrolled<F>> {
         let (clamp, initial) = self.learning_clamp(images, labels)?;
-        unroll(
-            &self.net,
-            clamp,
-            &self.looking(),
-            initial.as_deref(),
-            &mut Flops::default(),
-        )
+        self.trajectory(clamp, initial)
     }
 
     /// Standard inference on one batch with every state kept, as at test time: the image
@@ -65,13 +59,13 @@ impl Trainer {
             End::Label => (Clamp::output_only(images), Some(self.class_start(images)?)),
             End::Latent => (Clamp::output_only(images), Some(self.latent_init(b)?)),
         };
-        unroll(
-            &self.net,
-            clamp,
-            &self.looking(),
-            initial.as_deref(),
-            &mut Flops::default(),
-        )
+        self.trajectory(clamp, initial)
+    }
+
+    /// Standard inference (without accumulation) from `initial` with every state kept.
+    fn trajectory(&self, clamp: Clamp<'_, F>, initial: Option<Beliefs>) -> Result<Unrolled<F>> {
+        let flops = &mut Flops::default();
+        unroll(&self.net, clamp, &self.looking(), initial.as_deref(), flops)
     }
 
     /// Where inferring the class of `images` starts: a uniform class belief and its
