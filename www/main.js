@@ -43,6 +43,9 @@ const engine = {
   runConfigs: (config, compare) => runConfigs(config, compare),
 };
 
+/** The run configs of the last state they were asked for. */
+const runsOf = { state: null, configs: [] };
+
 /** What every panel gets: the state, the history, the worker and the message bus. */
 const ctx = {
   state: null,
@@ -52,8 +55,17 @@ const ctx = {
   history: new History(),
   running: false,
   worker: null,
-  /** The engine configs of the runs (one, or two when comparing). */
-  runs: () => engine.runConfigs(ctx.state.config, ctx.state.page.compare),
+  /**
+   * The engine configs of the runs (one, or two when comparing), asked of the engine once
+   * per state (every change makes a new state object), not on every redraw.
+   */
+  runs() {
+    if (runsOf.state !== ctx.state) {
+      runsOf.configs = engine.runConfigs(ctx.state.config, ctx.state.page.compare);
+      runsOf.state = ctx.state;
+    }
+    return runsOf.configs;
+  },
   names: () => runNames(ctx.runs(), ctx.state.page),
   /** The experiment table's row of the current experiment. */
   experiment: () => experimentOf(ctx.schema, ctx.state.config),
