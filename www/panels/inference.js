@@ -323,7 +323,11 @@ export function mount(ctx) {
       },
       /** The energy of this run's latest minibatch at every inference step. */
       trace(trace) {
-        if (!trace?.total?.length) return;
+        if (!trace?.total?.length) {
+          // A run that has learned without inference (backpropagation) has no trace.
+          if (ctx.history.runs[i]?.last) traceNote.textContent = `${name} learns without inference: no energy per step.`;
+          return;
+        }
         traceNote.textContent = `${name}: energy of the latest minibatch at each inference step, T = ${trace.total.length - 1}, `
           + `layers 0–${trace.per_layer.length - 1} numbered as above.`;
         const positive = [trace.total, ...trace.per_layer].flat().every((e) => e > 0);
