@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { pageOpener, metric, until, assertClean, SCREENSHOTS } from './browser.mjs';
+import { pageOpener, metric, until, assertClean, setReplayT as setT, drawOne, SCREENSHOTS } from './browser.mjs';
 import { initSync, Lab, presetConfig, runConfigs, configWithSettings } from '../www/pkg/pclab.js';
 
 initSync({ module: readFileSync(new URL('../www/pkg/pclab_bg.wasm', import.meta.url)) });
@@ -38,15 +38,6 @@ async function stepTimes(page, n) {
     await page.getByTestId('step').click();
     await until(async () => (await metric(page, 'step')) === k, 60_000, `step ${k}`);
   }
-}
-
-/** Moves the replay's t slider to `t` as a user would. */
-async function setT(page, t) {
-  await page.getByTestId('replay-t').evaluate((input, value) => {
-    input.value = String(value);
-    input.dispatchEvent(new Event('input'));
-  }, t);
-  await until(async () => (await page.getByTestId('replay').getAttribute('data-t')) === String(t), 5000, `t = ${t}`);
 }
 
 const close = (a, b, tol = 1e-4) => Math.abs(a - b) <= tol * (1 + Math.abs(b));
@@ -202,13 +193,7 @@ test('the drawn digit and the least-well-explained test digit can be replayed up
   lab.free();
 
   // The drawn digit: a "1", replayed as the class the pad's answer names.
-  const pad = page.getByTestId('draw-canvas');
-  await pad.scrollIntoViewIfNeeded();
-  const box = await pad.boundingBox();
-  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
-  await page.mouse.down();
-  for (let k = 1; k <= 10; k++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.07 * k));
-  await page.mouse.up();
+  await drawOne(page);
   const answer = await page.getByTestId('draw-prediction').filter({ hasText: /^\d \(/ }).textContent({ timeout: 10_000 });
   await until(async () => !(await digit.locator('option[value=drawn]').isDisabled()), 5000, 'the drawn digit offered');
   await digit.selectOption('drawn');
