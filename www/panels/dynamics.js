@@ -40,9 +40,9 @@ export function dynamicsSection() {
       charts[2].slot.show(key, series, opts('p(read-out class)', { yRange: [0, 1] }))
         .setData([xs, ...runs.map((r) => r.d.readout.map((o) => o.probability))]);
     }
-    note.textContent = `Left: how far the latent still is from where it settles; middle: the reconstruction's error, `
-      + `both over the ${steps} inference steps (the dashed line is the current t)`
-      + `${readout ? '; right: the probability of the class the classifier reads from the latent at each t' : ''}. `
+    note.textContent = `Over the ${steps} inference steps (the dashed line is the current t): how far the latent still is `
+      + `from where it settles, the reconstruction's error`
+      + `${readout ? ', and the probability of the class the classifier reads from the latent' : ''}. `
       + 'Below, each network\'s reconstruction x̂(t) decoded from its latent at selected t.';
     rows = [];
     strips.replaceChildren(...runs.map((r, i) => strip(r, i)));
