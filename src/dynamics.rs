@@ -10,7 +10,7 @@
 //! - with a classifier on the latent (tradeoff), the class read-out `softmax(W_c v_0(t) + b_c)`:
 //!   the predicted class and its probability.
 //!
-//! The energy per layer over t is the replay's own ([`crate::inspect::Replay`]), which
+//! The energy per layer over t is the replay's own (`inspect::Replay`), which
 //! carries this record.
 
 use crate::config::Config;
