@@ -94,3 +94,23 @@ export function pageOpener() {
     return opened;
   };
 }
+
+/** Moves the inference replay's t slider to `t` as a user would (an input event). */
+export async function setReplayT(page, t) {
+  await page.getByTestId('replay-t').evaluate((input, value) => {
+    input.value = String(value);
+    input.dispatchEvent(new Event('input'));
+  }, t);
+  await until(async () => (await page.getByTestId('replay').getAttribute('data-t')) === String(t), 5000, `t = ${t}`);
+}
+
+/** Draws a "1" (one vertical stroke) on the classification panel's drawing pad. */
+export async function drawOne(page) {
+  const pad = page.getByTestId('draw-canvas');
+  await pad.scrollIntoViewIfNeeded();
+  const box = await pad.boundingBox();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+  await page.mouse.down();
+  for (let k = 1; k <= 10; k++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.07 * k));
+  await page.mouse.up();
+}

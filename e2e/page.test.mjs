@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { pageOpener, ready, metric, until, assertClean, SCREENSHOTS } from './browser.mjs';
+import { pageOpener, ready, metric, until, assertClean, drawOne, SCREENSHOTS } from './browser.mjs';
 
 const PRESETS = ['classification', 'compression', 'generation', 'tradeoff', 'gradients', 'tplus1'];
 const PANELS = ['training', 'inference', 'reconstructions', 'classification', 'generation', 'gradients', 'tradeoff', 'cost', 'weights'];
@@ -167,14 +167,7 @@ test('fixed-prediction inference with rate 1 matches BP exactly once T ≥ depth
 test('a drawn digit is classified live', async () => {
   const { page, problems } = await open('?preset=classification&all=1');
   await trainPast(page, 30);
-  const pad = page.getByTestId('draw-canvas');
-  await pad.scrollIntoViewIfNeeded();
-  const box = await pad.boundingBox();
-  // A "1": one vertical stroke.
-  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
-  await page.mouse.down();
-  for (let k = 1; k <= 10; k++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.07 * k));
-  await page.mouse.up();
+  await drawOne(page);
   await page.getByTestId('draw-prediction').filter({ hasText: /^\d \(/ }).waitFor({ timeout: 10_000 });
   await page.locator('#panel-classification').screenshot({ path: `${SCREENSHOTS}panel-classification-drawn.png` });
   assertClean(assert, problems);

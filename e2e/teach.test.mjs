@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { pageOpener, metric, until, assertClean, SCREENSHOTS } from './browser.mjs';
+import { pageOpener, metric, until, assertClean, setReplayT as setT, SCREENSHOTS } from './browser.mjs';
 import { initSync, Lab } from '../www/pkg/pclab.js';
 
 initSync({ module: readFileSync(new URL('../www/pkg/pclab_bg.wasm', import.meta.url)) });
@@ -26,15 +26,6 @@ async function trainPast(page, n) {
   await until(async () => (await metric(page, 'step')) > n, 60_000, `step > ${n}`);
   await page.getByTestId('pause').click();
   await page.getByTestId('status').filter({ hasText: 'paused' }).waitFor();
-}
-
-/** Moves the replay's t slider to `t` as a user would (an input event). */
-async function setT(page, t) {
-  await page.getByTestId('replay-t').evaluate((input, value) => {
-    input.value = String(value);
-    input.dispatchEvent(new Event('input'));
-  }, t);
-  await until(async () => (await page.getByTestId('replay').getAttribute('data-t')) === String(t), 5000, `t = ${t}`);
 }
 
 /** Every canvas of the replay's layers as PNG data URLs. */

@@ -395,8 +395,9 @@ pub struct Preset {
 pub enum Compare {
     /// One run.
     Off,
-    /// The same network trained by the other rule (PC against BP, or against BP through
-    /// inference where BP does not apply).
+    /// The same network trained by the other rule: PC against BP where data sit at both
+    /// ends (classify, generate), against BP through inference where layer 0 is an inferred
+    /// latent (compress, tradeoff), on identical batches.
     Bp,
     /// PC's clean weight rule against the tutorial's gradient accumulated over T+1 states.
     Accumulate,
@@ -747,7 +748,11 @@ impl Compare {
             Compare::Off => return Ok(vec![config.clone()]),
             Compare::Bp => {
                 let rule = match config.rule {
-                    Rule::Pc if spec.rules.contains(&Rule::Bp) => Rule::Bp,
+                    // The same network: a decoder's latent is inferred by both rules
+                    // (BP's autoencoder is another network, with no inference to compare).
+                    Rule::Pc if spec.rules.contains(&Rule::Bp) && spec.bottom != End::Latent => {
+                        Rule::Bp
+                    }
                     Rule::Pc => Rule::BpThroughInference,
                     Rule::Bp | Rule::BpThroughInference => Rule::Pc,
                 };

@@ -37,8 +37,8 @@ pub struct Explained {
     pub energy_trace: Vec<f64>,
 }
 
-/// Checks images given in [0, 1] pixels (`n × pixels`) and converts them to the scale the
-/// network sees.
+/// Checks images given in [0, 1] pixels (`n × pixels`: the size, and every pixel in
+/// [0, 1]) and converts them to the scale the network sees.
 fn network_input(trainer: &Trainer, unit_pixels: &DMatrix<F>) -> Result<DMatrix<F>> {
     let pixels = trainer.data().test.pixels_per_image();
     if unit_pixels.ncols() != pixels {
@@ -47,8 +47,10 @@ fn network_input(trainer: &Trainer, unit_pixels: &DMatrix<F>) -> Result<DMatrix<
             unit_pixels.ncols()
         )));
     }
-    if unit_pixels.iter().any(|p| !p.is_finite()) {
-        return Err(PcError::NonFinite("a pixel of the image".into()));
+    if let Some(p) = unit_pixels.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+        return Err(PcError::Config(format!(
+            "a pixel must lie in [0, 1], got {p}"
+        )));
     }
     Ok(to_network_scale(trainer, unit_pixels))
 }
@@ -80,10 +82,7 @@ pub fn classify_explained(trainer: &Trainer, unit_pixels: &[F]) -> Result<Explai
     let classified = classify_scaled(trainer, &x)?.remove(0);
     let spec = trainer.config().experiment.spec();
     let energy_trace = if spec.top == End::Label || spec.bottom == End::Label {
-        let classes = trainer.data().test.classes();
-        let mut y = DMatrix::zeros(1, classes);
-        y[(0, classified.label)] = 1.0;
-        let run = trainer.belief_trajectory(&x, &y)?;
+        let run = trainer.belief_trajectory(&x, &one_hot(trainer, classified.label))?;
         run.energy_trace
             .iter()
             .map(|r| f64::from(r.total))
@@ -95,6 +94,13 @@ pub fn classify_explained(trainer: &Trainer, unit_pixels: &[F]) -> Result<Explai
         classified,
         energy_trace,
     })
+}
+
+/// Class `label` as a one-hot row.
+fn one_hot(trainer: &Trainer, label: usize) -> DMatrix<F> {
+    let mut y = DMatrix::zeros(1, trainer.data().test.classes());
+    y[(0, label)] = 1.0;
+    y
 }
 
 /// The weight matrix that touches the image, with one image-sized tile per unit: the
@@ -264,7 +270,8 @@ pub struct Trajectory {
 /// latent inferred). Which layer is the image and which the label says how to draw them.
 #[derive(Clone, Debug, Serialize)]
 pub struct Replay {
-    /// The image's true class.
+    /// The image's class: the true one of a test digit, the predicted one of a drawn
+    /// digit (the class its clamped run explains it as).
     pub label: u8,
     /// Layer sizes `n_0..n_L`.
     pub sizes: Vec<usize>,
@@ -277,6 +284,8 @@ pub struct Replay {
     pub clamped: Trajectory,
     /// With the image alone, as at test time.
     pub free: Trajectory,
+    /// The test-time run summarised step by step, where the run infers a latent.
+    pub dynamics: Option<crate::dynamics::Dynamics>,
 }
 
 /// Every state of `states` as the page draws it.
@@ -308,16 +317,41 @@ fn trajectory(net: &Network<F>, states: &[Vec<DMatrix<F>>]) -> Result<Trajectory
 /// The replay of test image `index` settling (see [`Replay`]).
 pub fn replay(trainer: &Trainer, index: usize) -> Result<Replay> {
     let test = &trainer.data().test;
-    if index >= test.len() {
+    check_index(trainer, index)?;
+    let (x, y) = test.batch::<F>(&[index], trainer.config().pixel_scale());
+    replay_of(trainer, &x, &y, test.labels()[index])
+}
+
+/// The replay of one drawn image of [0, 1] pixels (the size and range checked) settling:
+/// with the class the network predicts for it clamped (as [`classify_explained`]
+/// explains it), and free. Its `label` is that predicted class.
+pub fn replay_pixels(trainer: &Trainer, unit_pixels: &[F]) -> Result<Replay> {
+    let x = network_input(
+        trainer,
+        &DMatrix::from_row_slice(1, unit_pixels.len(), unit_pixels),
+    )?;
+    let label = classify_scaled(trainer, &x)?.remove(0).label;
+    let class = u8::try_from(label)
+        .map_err(|_| PcError::Config(format!("class {label} does not fit a label")))?;
+    replay_of(trainer, &x, &one_hot(trainer, label), class)
+}
+
+fn check_index(trainer: &Trainer, index: usize) -> Result<()> {
+    let len = trainer.data().test.len();
+    if index >= len {
         return Err(PcError::Config(format!(
-            "test image {index} is out of range 0..{}",
-            test.len()
+            "test image {index} is out of range 0..{len}"
         )));
     }
-    let (x, y) = test.batch::<F>(&[index], trainer.config().pixel_scale());
+    Ok(())
+}
+
+/// The replay of image `x` with labels `y` (one row each, the network's scale).
+fn replay_of(trainer: &Trainer, x: &DMatrix<F>, y: &DMatrix<F>, label: u8) -> Result<Replay> {
+    let test = &trainer.data().test;
     let net = trainer.network();
-    let clamped = trainer.belief_trajectory(&x, &y)?;
-    let free = trainer.test_trajectory(&x)?;
+    let clamped = trainer.belief_trajectory(x, y)?;
+    let free = trainer.test_trajectory(x)?;
     let spec = trainer.config().experiment.spec();
     let depth = net.depth();
     let at = |end| {
@@ -329,13 +363,42 @@ pub fn replay(trainer: &Trainer, index: usize) -> Result<Replay> {
             None
         }
     };
+    let dynamics = (crate::dynamics::applies(trainer.config()))
+        .then(|| crate::dynamics::dynamics(trainer, x, &free.trajectory))
+        .transpose()?;
     Ok(Replay {
-        label: test.labels()[index],
+        label,
         sizes: net.sizes(),
         image_layer: at(End::Image),
         image_shape: (test.rows(), test.cols()),
         label_layer: at(End::Label),
         clamped: trajectory(net, &clamped.trajectory)?,
         free: trajectory(net, &free.trajectory)?,
+        dynamics,
     })
+}
+
+/// How many test digits, from the first, [`least_explained`] considers.
+pub const LEAST_EXPLAINED_CANDIDATES: usize = 100;
+
+/// Among the first [`LEAST_EXPLAINED_CANDIDATES`] test digits, the one the network
+/// explains worst: the highest energy `F(v(T))` after inference as learning sees it
+/// (image and label clamped where learning clamps them), in one batch; the first on ties.
+pub fn least_explained(trainer: &Trainer) -> Result<usize> {
+    let test = &trainer.data().test;
+    let indices: Vec<usize> = (0..test.len().min(LEAST_EXPLAINED_CANDIDATES)).collect();
+    let (x, y) = test.batch::<F>(&indices, trainer.config().pixel_scale());
+    let run = trainer.belief_trajectory(&x, &y)?;
+    let Some(settled) = run.trajectory.last() else {
+        return Err(PcError::Config(
+            "an inference has at least one state".into(),
+        ));
+    };
+    let net = trainer.network();
+    let mut energies = Vec::with_capacity(indices.len());
+    for i in 0..indices.len() {
+        let state: Vec<DMatrix<F>> = settled.iter().map(|v| v.rows(i, 1).into_owned()).collect();
+        energies.push(trajectory(net, &[state])?.total[0] as F);
+    }
+    Ok(argmax(energies.into_iter()))
 }

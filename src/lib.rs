@@ -18,7 +18,9 @@
 //! - [`case`]: reference cases (Torch2PC, PC tutorial) in the golden JSON schema.
 //! - [`data`]: the shipped MNIST split and the IDX loader.
 //! - [`metrics`]: PC-vs-BP gradient cosines.
-//! - [`inspect`]: views for the page: predictions, receptive fields, save and load.
+//! - [`inspect`]: views for the page: predictions, replays, receptive fields, save and load.
+//! - [`dynamics`]: a decoder's inference step by step (latent distance, reconstruction,
+//!   class read-out), PC-trained against BP-trained.
 //! - [`bench`]: fixed workloads that measure the engine's speed (timed by the caller).
 //! - [`train`]: epochs of minibatches: the trainer, its evaluation and its records.
 //! - [`sweep`]: the classification–reconstruction trade-off over λ.
@@ -35,6 +37,7 @@ pub mod case;
 pub mod config;
 pub mod cost;
 pub mod data;
+pub mod dynamics;
 pub mod energy;
 pub mod error;
 pub mod experiment;

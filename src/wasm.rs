@@ -215,10 +215,24 @@ impl Lab {
         })
     }
 
-    /// Test image `index` settling, step by step: `{ label, beliefs[t][l], energy[t],
-    /// predictions[t] }` (predictions: the image predicted at each state, when it is on top).
+    /// Test image `index` settling, step by step (`inspect::Replay`: the clamped and the free
+    /// run, and a decoder's `dynamics`).
     pub fn replay(&self, index: usize) -> Result<JsValue, JsError> {
         to_js(&inspect::replay(&self.trainer, index).map_err(error)?)
+    }
+
+    /// A drawn image of 784 pixels in [0, 1] settling, as [`Lab::replay`]; its `label` is
+    /// the class the network predicts for it.
+    #[wasm_bindgen(js_name = replayPixels)]
+    pub fn replay_pixels(&self, pixels: &[f32]) -> Result<JsValue, JsError> {
+        to_js(&inspect::replay_pixels(&self.trainer, pixels).map_err(error)?)
+    }
+
+    /// The test digit the network explains worst: the highest settled energy among the
+    /// first `inspect::LEAST_EXPLAINED_CANDIDATES`.
+    #[wasm_bindgen(js_name = leastExplained)]
+    pub fn least_explained(&self) -> Result<usize, JsError> {
+        inspect::least_explained(&self.trainer).map_err(error)
     }
 
     /// `n` test images then their `n` reconstructions, 784 pixels each, in [0, 1].

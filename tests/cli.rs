@@ -437,3 +437,68 @@ fn sweep_with_seeds_summarises_each_lambda() {
         assert!((summary["mse"]["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
     }
 }
+
+#[test]
+fn dynamics_prints_a_line_per_rule_digit_and_step() {
+    let files = tiny_idx(&temp_dir("dynamics"));
+    for (experiment, classifies) in [("compress", false), ("tradeoff", true)] {
+        let rest = format!(
+            "--experiment {experiment} --hidden 8 --latent 4 --T 6 --batch 32 --train-steps 3 --digits 2"
+        );
+        let run = pclab(&with_idx(&files, "dynamics", &rest));
+        assert_eq!(run.code, 0, "{experiment}: {}", run.stderr);
+        let lines = run.lines();
+        assert_eq!(
+            lines.len(),
+            2 * 2 * 7,
+            "{experiment}: 2 rules × 2 digits × 7 states"
+        );
+        let rules: std::collections::BTreeSet<&str> =
+            lines.iter().map(|l| l["rule"].as_str().unwrap()).collect();
+        assert_eq!(rules, ["bp-through-inference", "pc"].into());
+        for line in &lines {
+            let t = line["t"].as_u64().unwrap();
+            assert_eq!(line["steps"], 6);
+            assert!(line["energy"].as_f64().unwrap() >= 0.0);
+            let layers = line["energy_per_layer"].as_array().unwrap();
+            assert_eq!(layers.len(), 3, "latent, hidden, image");
+            let sum: f64 = layers.iter().map(|e| e.as_f64().unwrap()).sum();
+            assert!((sum - line["energy"].as_f64().unwrap()).abs() < 1e-6 * (1.0 + sum));
+            let distance = line["latent_distance"].as_f64().unwrap();
+            assert!(distance >= 0.0);
+            if t == 6 {
+                assert_eq!(distance, 0.0, "settled at T");
+            }
+            assert!(line["mse"].as_f64().unwrap() >= 0.0);
+            let shown = [0, 1, 3, 6].contains(&t);
+            assert_eq!(line["reconstruction"].is_array(), shown, "t = {t}");
+            if shown {
+                assert_eq!(line["reconstruction"].as_array().unwrap().len(), 64);
+            }
+            assert_eq!(line["class"].is_u64(), classifies, "{experiment}: {line}");
+            if classifies {
+                assert!(line["class"].as_u64().unwrap() < 10);
+                assert!((0.0..=1.0).contains(&line["probability"].as_f64().unwrap()));
+            }
+        }
+        let digits: std::collections::BTreeSet<u64> =
+            lines.iter().map(|l| l["digit"].as_u64().unwrap()).collect();
+        assert_eq!(digits.len(), 2, "two test digits");
+    }
+}
+
+#[test]
+fn dynamics_refuses_what_it_cannot_do() {
+    let files = tiny_idx(&temp_dir("dynamics-bad"));
+    let bad = |rest: &str| pclab(&with_idx(&files, "dynamics", rest));
+    for digits in ["0", "101", "-1", "two"] {
+        assert_usage(&bad(&format!("--digits {digits}")), &["--digits"]);
+    }
+    for steps in ["0", "-3", "1e3"] {
+        assert_usage(&bad(&format!("--train-steps {steps}")), &["--train-steps"]);
+    }
+    assert_usage(&bad("--epochs 2 --train-steps 3"), &["--epochs"]);
+    assert_usage(&bad("--rule bp"), &["both rules", "--rule"]);
+    assert_usage(&bad("--experiment classify"), &["no inferred latent"]);
+    assert_usage(&bad("--preset generation"), &["no inferred latent"]);
+}

@@ -239,3 +239,19 @@ fn the_schema_lists_every_preset_and_experiment_the_engine_knows() {
         4
     );
 }
+
+#[wasm_bindgen_test]
+fn a_drawn_digit_replays_and_the_least_explained_digit_is_a_candidate() {
+    let lab = Lab::new(small_config(), DATA, None, None).unwrap();
+    let replay = lab.replay_pixels(&[0.0f32; 784]).unwrap();
+    assert!(get(&replay, "label").as_f64().unwrap() < 10.0);
+    assert!(
+        get(&replay, "dynamics").is_null(),
+        "classify infers no latent"
+    );
+    assert!(message(lab.replay_pixels(&[0.5; 10]).err().unwrap()).contains("784"));
+    let mut bad = [0.0f32; 784];
+    bad[3] = 2.0;
+    assert!(message(lab.replay_pixels(&bad).err().unwrap()).contains("[0, 1]"));
+    assert!(lab.least_explained().unwrap() < 100);
+}

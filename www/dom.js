@@ -56,3 +56,13 @@ export function stylesheet(url) {
   if (document.querySelector(`link[rel=stylesheet][href="${CSS.escape(href)}"]`)) return;
   document.head.append(el('link', { rel: 'stylesheet', href }));
 }
+
+/**
+ * A run's label: a colour swatch and its name (the colour set through the CSSOM, which
+ * the Content-Security-Policy allows, unlike a style attribute).
+ */
+export function runLabel(name, color) {
+  const mark = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+  mark.style.setProperty('--run', color);
+  return el('span', { class: 'run-label' }, mark, el('strong', {}, name));
+}

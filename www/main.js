@@ -6,7 +6,8 @@ import init, { version, configSchema, configWithSettings, runConfigs } from './e
 import { readState, writeState, runNames, experimentOf } from './settings.js';
 import { REQUEST, REPLY } from './protocol.js';
 import { History } from './history.js';
-import { fmt } from './dom.js';
+import { fmt, el, runLabel } from './dom.js';
+import { RUN_COLORS } from './plots.js';
 import { showPanels, applyView, mountFolds, mountTools } from './view.js';
 import * as keys from './keys.js';
 import * as controls from './panels/controls.js';
@@ -138,16 +139,32 @@ function setButtons(enabled) {
   for (const id of ['play', 'pause', 'step', 'reset']) $(id).disabled = !enabled;
 }
 
+/**
+ * The metric bar: the step, and each run's test metric, energy and throughput, labelled
+ * by its rule when comparing (the runs train in lockstep, so the step is shared).
+ */
 function showMetrics() {
-  const run = ctx.history.runs[0];
-  if (!run) return;
-  const r = run.last;
-  $('metric-step').textContent = String(r?.step ?? 0);
-  $('metric-energy').textContent = fmt(r?.energy);
-  $('metric-samples-per-s').textContent = r ? String(Math.round(r.samples_per_s)) : '–';
-  const e = run.evaluation;
-  $('metric-accuracy').textContent = e?.accuracy === null || e?.accuracy === undefined ? '–' : (100 * e.accuracy).toFixed(1);
-  $('metric-mse').textContent = e?.mse === null || e?.mse === undefined ? '–' : e.mse.toFixed(4);
+  const runs = ctx.history.runs;
+  if (!runs.length) return;
+  const names = ctx.names();
+  $('metric-step').textContent = String(runs[0].last?.step ?? 0);
+  const percent = (x) => (x === null || x === undefined ? '–' : (100 * x).toFixed(1));
+  const fixed = (x) => (x === null || x === undefined ? '–' : x.toFixed(4));
+  const cells = {
+    accuracy: (run) => percent(run.evaluation?.accuracy),
+    mse: (run) => fixed(run.evaluation?.mse),
+    energy: (run) => fmt(run.last?.energy),
+    'samples-per-s': (run) => (run.last ? String(Math.round(run.last.samples_per_s)) : '–'),
+  };
+  for (const [name, value] of Object.entries(cells)) {
+    const dd = $(`metric-${name}`);
+    if (runs.length === 1) dd.textContent = value(runs[0]);
+    else {
+      // data-eval-step: the step of the run's latest evaluation (the test metrics' step).
+      dd.replaceChildren(...runs.map((run, i) => el('span', { class: 'metric-run', 'data-run': String(i), 'data-eval-step': run.evalStep.at(-1) },
+        runLabel(names[i] ?? `run ${i + 1}`, RUN_COLORS[i]), el('span', { class: 'metric-value' }, value(run)))));
+    }
+  }
   // Only what this experiment's test measures (the engine's table): no dash that never fills.
   const { metrics } = ctx.experiment();
   $('metric-accuracy').parentElement.hidden = !metrics.includes('accuracy');

@@ -74,18 +74,20 @@ export const ANSWER = Object.freeze({
  * @typedef {{ type: 'sweep', id: number, lambdas: number[], steps: number }} SweepRequest
  * @typedef {{ type: 'load', id: number, json: string }} LoadRequest
  * @typedef {{ type: 'setData', id: number, images: Uint8Array, labels: Uint8Array }} SetDataRequest
- * @typedef {{ type: 'replay', id: number, index: number }} ReplayRequest
- *   Replay test digit `index` now, and in every VISUALS from then on.
+ * @typedef {{ type: 'replay', id: number, index?: number, drawn?: boolean, leastExplained?: boolean }} ReplayRequest
+ *   Replay, in every run, test digit `index`, the digit last drawn (`drawn`) or the test
+ *   digit the first run explains worst (`leastExplained`): now, and in every VISUALS from then on.
  *
  * @typedef {{ type: 'configured', re?: number }} Configured The runs are built, untrained.
  * @typedef {{ type: 'running', re?: number, running: boolean }} Running
  * @typedef {{ type: 'records', records: object[] }} Records One step record per run.
- * @typedef {{ type: 'visuals', re?: number, runs: object[] }} Visuals
- *   Per run: evaluation, trace, recon, predictions, fields, replay (those its experiment has).
+ * @typedef {{ type: 'visuals', re?: number, runs: object[], replaying: object }} Visuals
+ *   Per run: evaluation, trace, recon, predictions, fields, replay (those its experiment has);
+ *   `replaying`: which digit the replays show, `{ index }` or `{ drawn: true }`.
  * @typedef {{ type: 'model-loaded', re: number, config: Config }} ModelLoaded
  *   The loaded model's own configuration: the page's state follows it.
- * @typedef {{ type: 'replay', re: number, index: number, replay: object }} ReplayReply
- *   The first run's replay of that test digit (src/inspect.rs Replay).
+ * @typedef {{ type: 'replay', re: number, replaying: object, replays: object[] }} ReplayReply
+ *   Every run's replay of that digit (src/inspect.rs Replay); `replaying` as in Visuals.
  * @typedef {{ type: 'error', re?: number, request?: string, message: string }} ErrorReply
  * @typedef {{ type: 'progress', task: string, progress: number|null, stopped?: boolean }} Progress
  *   A long operation (λ sweep, benchmark, gradient cosines) running in pieces: its share

@@ -30,7 +30,10 @@ let stepMs = 0; // time per minibatch, the least seen since the build (no warm-u
 let evalMs = null; // how long the last evaluation took
 let busy = false;
 let scheduled = false;
-let replayIndex = 0; // the test digit whose beliefs the inference panel replays
+// The digit the inference panel replays in every run: a test index, or the digit last
+// drawn (`drawn`, its pixels in `lastDrawn`).
+let replaying = { index: 0 };
+let lastDrawn = null; // the pixels of the last digit classified (the drawing pad's)
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 const postError = (err, request) => post({ type: REPLY.ERROR, ...request, message: String(err?.message ?? err) });
@@ -38,6 +41,7 @@ const postError = (err, request) => post({ type: REPLY.ERROR, ...request, messag
 function freeLabs() {
   for (const lab of labs) lab.free?.();
   labs = [];
+  if (replaying.drawn) replaying = { index: 0 }; // a drawn digit belongs to the runs that saw it
 }
 
 /** The data the runs train on: the user's IDX files, or the shipped set. */
@@ -98,7 +102,7 @@ function sendVisuals(evaluate, re) {
   }
   lastVisuals = performance.now();
   const transfer = runs.flatMap((r) => [r.recon, r.predictions?.images, r.fields].filter(Boolean).map((a) => a.buffer));
-  post({ type: REPLY.VISUALS, re, runs }, transfer);
+  post({ type: REPLY.VISUALS, re, runs, replaying }, transfer);
 }
 
 /** Every view the run's experiment has (the engine's table), and nothing else. */
@@ -111,9 +115,12 @@ function visualsOf(lab, config, evaluate) {
     recon: has('reconstructions') ? lab.reconstructions(N_RECON) : null,
     predictions: has('classification') ? lab.predictions(N_PREDICTIONS) : null,
     fields: has('weights') ? lab.receptiveFields(N_FIELDS) : null,
-    replay: has('inference') ? lab.replay(replayIndex) : null,
+    replay: has('inference') ? replayIn(lab, replaying) : null,
   };
 }
+
+/** `lab`'s replay of the digit `which` names (see `replaying`). */
+const replayIn = (lab, which) => (which.drawn ? lab.replayPixels(lastDrawn) : lab.replay(which.index));
 
 function setRunning(on, re) {
   running = on;
@@ -298,7 +305,11 @@ const handlers = {
     setRunning(false);
     rebuild(id);
   },
-  [REQUEST.CLASSIFY]: ({ id, pixels }) => post({ type: REPLY.CLASSIFIED, re: id, result: first().classify(pixels) }),
+  [REQUEST.CLASSIFY]({ id, pixels }) {
+    const result = first().classify(pixels);
+    lastDrawn = pixels;
+    post({ type: REPLY.CLASSIFIED, re: id, result });
+  },
   [REQUEST.GENERATE]({ id, label, n }) {
     const images = first().generate(label, n);
     post({ type: REPLY.GENERATED, re: id, label, images }, [images.buffer]);
@@ -330,10 +341,12 @@ const handlers = {
     }
     post({ type: REPLY.DATA_SET, re: id });
   },
-  [REQUEST.REPLAY]({ id, index }) {
-    const replay = first().replay(index);
-    replayIndex = index; // only once the engine accepted it
-    post({ type: REPLY.REPLAY, re: id, index, replay });
+  [REQUEST.REPLAY]({ id, index, drawn, leastExplained }) {
+    if (drawn && !lastDrawn) throw new Error('Draw a digit on the pad first.');
+    const which = drawn ? { drawn: true } : { index: leastExplained ? first().leastExplained() : index };
+    const replays = labs.map((lab) => replayIn(lab, which));
+    replaying = which; // only once the engine accepted it
+    post({ type: REPLY.REPLAY, re: id, replaying, replays });
   },
 };
 

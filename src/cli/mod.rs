@@ -1,6 +1,7 @@
 //! Subcommands of the `pclab` binary, one module each.
 
 pub mod bench;
+pub mod dynamics;
 pub mod grads;
 pub mod seeds;
 pub mod settings;
@@ -37,6 +38,10 @@ enum Command {
     /// Trains the tradeoff experiment at every λ (PC or BP through inference) and prints
     /// test accuracy against reconstruction MSE, one JSON object per λ.
     SweepTradeoff(sweep::SweepArgs),
+    /// Trains a decoder (compress, tradeoff) by PC and by BP through inference on
+    /// identical batches and prints each one's inference of the same test digits: one JSON
+    /// object per rule, digit and inference step t.
+    Dynamics(dynamics::DynamicsArgs),
 }
 
 /// Why a subcommand failed, which decides the exit status.
@@ -91,5 +96,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Grads(args) => grads::run(&args),
         Command::Train(args) => train::run(&args),
         Command::SweepTradeoff(args) => sweep::run(&args),
+        Command::Dynamics(args) => dynamics::run(&args),
     }
 }

@@ -116,12 +116,13 @@ impl Trainer {
     /// The expected top layer given layer 0: `m(μ_L)` of the feedforward prediction (the
     /// output energy's mean: the prediction itself for a Gaussian, softmax for a
     /// categorical, σ(μ) for a Bernoulli energy).
-    pub(super) fn decode(&self, bottom: &DMatrix<F>) -> Result<DMatrix<F>> {
+    pub fn decode(&self, bottom: &DMatrix<F>) -> Result<DMatrix<F>> {
         mean_output(&self.net, bottom)
     }
 
-    /// The classifier's class probabilities from a latent (tradeoff).
-    fn classify_latent(&self, latent: &DMatrix<F>) -> Result<DMatrix<F>> {
+    /// The classifier's class probabilities from a latent (tradeoff): the categorical
+    /// mean `softmax(W_c v_0 + b_c)`, one row per latent.
+    pub fn classify_latent(&self, latent: &DMatrix<F>) -> Result<DMatrix<F>> {
         mean_output(&self.classifier()?.net, latent)
     }
 

@@ -188,6 +188,13 @@ impl Trainer {
         &self.last
     }
 
+    /// The order of the training images this epoch: minibatches are its consecutive
+    /// slices. It depends on the seed and the epoch alone, so runs of one seed (the runs
+    /// of a comparison) learn from identical batches.
+    pub fn epoch_order(&self) -> &[usize] {
+        &self.order
+    }
+
     /// Training steps per epoch.
     pub fn steps_per_epoch(&self) -> usize {
         self.data.train.len().div_ceil(self.config.batch)
