@@ -2,6 +2,7 @@
 import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { startServer } from '../scripts/serve.mjs';
 
 export const SCREENSHOTS = new URL('./screenshots/', import.meta.url).pathname;
@@ -92,5 +93,20 @@ export function pageOpener() {
     const opened = await openPage(env.browser, `${env.url}${query}`);
     await ready(opened.page);
     return opened;
+  };
+}
+
+/** A page on another origin (another port) that frames `src` at 960×540: { url, close() }. */
+export async function hostPage(src) {
+  const html = `<!doctype html><title>slide</title><body style="margin:0">
+    <iframe src="${src}" width="960" height="540" style="border:0" title="pclab"></iframe>`;
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(html);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    close: () => new Promise((ok) => server.close(ok)),
   };
 }

@@ -23,8 +23,8 @@ use nalgebra::DMatrix;
 use std::borrow::Cow;
 use std::ops::Range;
 
-/// The most replicas a minibatch is split over.
-pub const MAX_SHARDS: usize = 64;
+/// The most replicas a minibatch is split over (the page's workers).
+pub const MAX_SHARDS: usize = 8;
 
 /// Replica `index` of `count`: its rows of a minibatch of B samples are
 /// `[⌊index·B/count⌋, ⌊(index+1)·B/count⌋)`.
