@@ -382,6 +382,24 @@ impl TradeoffSweep {
     }
 }
 
+#[derive(Serialize)]
+struct BenchConfig {
+    name: &'static str,
+    config: Config,
+}
+
+/// The configurations of the benchmark's training workloads (the page also times them
+/// split over its workers).
+#[wasm_bindgen(js_name = benchConfigs)]
+pub fn bench_configs() -> Result<JsValue, JsError> {
+    let configs: Vec<BenchConfig> = crate::bench::training_configs()
+        .map_err(error)?
+        .into_iter()
+        .map(|(name, config)| BenchConfig { name, config })
+        .collect();
+    to_js(&configs)
+}
+
 /// The most replicas (workers) a run's minibatch is split over.
 #[wasm_bindgen(js_name = maxReplicas)]
 pub fn max_replicas() -> usize {

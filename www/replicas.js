@@ -47,19 +47,27 @@ export class Replicas {
     this.count = others.length + 1;
   }
 
-  /** Builds every replica's runs like this worker's: from `configs`, or from a saved model. */
-  async build({ configs = null, model = null, custom = null }) {
-    await Promise.all(this.others.map((r) => r.ask({ type: 'build', configs, model, custom })));
+  /**
+   * Builds every replica's runs in `slot` like this worker's: from `configs`, or from a
+   * saved model; on the user's data when `custom` is given.
+   */
+  async build({ slot = 'run', configs = null, model = null, custom = null }) {
+    await settled(this.others.map((r) => r.ask({ type: 'build', slot, configs, model, custom })));
   }
 
-  /** One step of every run in `labs` over all replicas; returns the runs' records. */
-  async step(labs) {
-    const asked = this.others.map((r, k) => r.ask({ type: 'contribute', index: k + 1, count: this.count }));
+  /** Frees the replicas' runs in `slot`. */
+  async free(slot) {
+    await settled(this.others.map((r) => r.ask({ type: 'free', slot })));
+  }
+
+  /** One step of every run in `labs` (and the replicas' `slot`); returns the runs' records. */
+  async step(labs, slot = 'run') {
+    const asked = this.others.map((r, k) => r.ask({ type: 'contribute', slot, index: k + 1, count: this.count }));
     // Every replica draws its minibatch: wait for them all, even when this one fails.
     const own = attempt(() => labs.map((lab) => lab.contribute(0, this.count)));
     const parts = await settled(asked);
     const totals = labs.map((lab, i) => lab.combine([own()[i], ...parts.map((p) => p.parts[i])]));
-    const applied = this.others.map((r) => r.ask({ type: 'apply', totals }));
+    const applied = this.others.map((r) => r.ask({ type: 'apply', slot, totals }));
     const records = attempt(() => labs.map((lab, i) => lab.apply(totals[i])));
     await settled(applied);
     return records();

@@ -3,7 +3,7 @@
 // arrays. Training runs in short chunks with a yield between them, so pause, step and
 // reset messages are handled promptly and the page never freezes. The messages are those
 // of protocol.js; which views each run has comes from the engine's experiment table.
-import init, { Lab, TradeoffSweep, Benchmark, configSchema, maxReplicas } from './engine-loader.js';
+import init, { Lab, TradeoffSweep, Benchmark, benchConfigs, configSchema, maxReplicas } from './engine-loader.js';
 import { REQUEST, REPLY } from './protocol.js';
 import { Replicas } from './replicas.js';
 
@@ -165,17 +165,17 @@ function stopJob() {
   job = null;
 }
 
-/** One chunk of the long operation, about CHUNK_MS. */
-function jobChunk() {
+/** One chunk of the long operation, about CHUNK_MS (a piece may wait for the replicas). */
+async function jobChunk() {
   const t0 = performance.now();
   try {
     while (performance.now() - t0 < CHUNK_MS) {
-      if (job.advance()) {
+      if (await job.advance()) {
         const done = job;
         job = null;
         post({ ...done.finish(), re: done.id });
         post({ type: REPLY.PROGRESS, task: done.task, progress: null });
-        done.free?.();
+        await done.free?.();
         return;
       }
     }
@@ -203,7 +203,7 @@ function serial(fn) {
 /** One chunk of a long operation or of training, then a yield so messages get through. */
 async function loop() {
   if (job) {
-    jobChunk();
+    await jobChunk();
     schedule();
     return;
   }
@@ -260,16 +260,60 @@ function sweepJob({ id, lambdas, steps }) {
   };
 }
 
-/** The benchmark workloads, one run per piece. */
+/** The training workloads also timed split over every worker (when there are replicas). */
+const SPLIT_BENCH = ['pc_classification_step', 'bp_classification_step', 'pc_compression_step'];
+const SPLIT_BENCH_MS = 1000;
+
+/**
+ * The training workload `config` split over every worker, on the shipped data: steps for
+ * about SPLIT_BENCH_MS after one warm-up step; a row like the engine's benchmark rows.
+ */
+async function timeSplit({ name, config }) {
+  const lab = new Lab(config, shipped);
+  try {
+    await replicas.build({ slot: 'bench', configs: [config] });
+    let flops = 0;
+    let steps = 0;
+    await replicas.step([lab], 'bench');
+    const t0 = performance.now();
+    while (performance.now() - t0 < SPLIT_BENCH_MS || steps < 3) {
+      flops += (await replicas.step([lab], 'bench'))[0].flops_step;
+      steps++;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      name: `${name} × ${replicas.count} workers`,
+      workers: replicas.count,
+      runs: steps,
+      samples_per_s: (steps * config.batch) / seconds,
+      gflops_per_s: flops / seconds / 1e9,
+    };
+  } finally {
+    lab.free();
+    await replicas.free('bench');
+  }
+}
+
+/** The benchmark workloads, one run per piece; then those split over every worker. */
 function benchJob({ id }) {
   const bench = new Benchmark(1.0);
+  const split = replicas ? benchConfigs().filter((w) => SPLIT_BENCH.includes(w.name)) : [];
+  const rows = [];
+  let engineDone = false;
   return {
     task: 'benchmark',
     request: REQUEST.BENCH,
     id,
-    advance: () => bench.advance(),
-    progress: () => bench.progress(),
-    finish: () => ({ type: REPLY.BENCH, rows: bench.results() }),
+    async advance() {
+      if (!engineDone) {
+        engineDone = bench.advance();
+        return engineDone && split.length === 0;
+      }
+      rows.push(await timeSplit(split[rows.length]));
+      return rows.length === split.length;
+    },
+    progress: () => (bench.progress() + rows.length) / (1 + split.length),
+    finish: () => ({ type: REPLY.BENCH, rows: [...bench.results().map((r) => ({ ...r, workers: 1 })), ...rows] }),
     free: () => bench.free(),
   };
 }
