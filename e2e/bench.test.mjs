@@ -1,5 +1,6 @@
-// ?bench=1 times the engine's fixed workloads in the worker and shows samples/s and
-// GFLOP/s; the trade-off panel sweeps λ. Both print what they measured, for the README.
+// ?bench=1 times the engine's fixed workloads in the worker (and, with ?workers=N, the
+// training steps split over N workers) and shows samples/s and GFLOP/s; the trade-off
+// panel sweeps λ. Both print what they measured, for the README.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, ready, assertClean, SCREENSHOTS } from './browser.mjs';
@@ -8,8 +9,8 @@ let env;
 before(async () => { env = await launch(); });
 after(async () => { await env?.close(); });
 
-test('?bench=1 measures every workload in the worker', async () => {
-  const { page, problems } = await openPage(env.browser, `${env.url}?bench=1&all=1`);
+test('?bench=1 measures every workload in the worker, then split over two workers', async () => {
+  const { page, problems } = await openPage(env.browser, `${env.url}?bench=1&all=1&workers=2`);
   await ready(page);
   const table = page.getByTestId('bench-table');
   await table.waitFor({ timeout: 120_000 });
@@ -17,7 +18,10 @@ test('?bench=1 measures every workload in the worker', async () => {
   const cells = await table.locator('tr').evaluateAll((trs) =>
     trs.slice(1).map((tr) => [...tr.children].map((td) => td.textContent)));
   console.log(`bench in Chromium:\n${rows.join('\n')}`);
-  assert.ok(cells.length >= 6, `${cells.length} workloads`);
+  assert.ok(cells.length >= 9, `${cells.length} workloads`);
+  for (const name of ['pc_classification_step', 'bp_classification_step', 'pc_compression_step']) {
+    assert.ok(cells.some(([n]) => n === `${name} × 2 workers`), `${name} split over 2 workers`);
+  }
   for (const [name, , gflops] of cells) assert.ok(Number(gflops) > 0, `${name}: ${gflops} GFLOP/s`);
   await page.locator('#panel-cost').screenshot({ path: `${SCREENSHOTS}panel-cost-bench.png` });
   assertClean(assert, problems);

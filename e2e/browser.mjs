@@ -2,6 +2,7 @@
 import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { startServer } from '../scripts/serve.mjs';
 
 export const SCREENSHOTS = new URL('./screenshots/', import.meta.url).pathname;
@@ -113,4 +114,19 @@ export async function drawOne(page) {
   await page.mouse.down();
   for (let k = 1; k <= 10; k++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.07 * k));
   await page.mouse.up();
+}
+
+/** A page on another origin (another port) that frames `src` at 960×540: { url, close() }. */
+export async function hostPage(src) {
+  const html = `<!doctype html><title>slide</title><body style="margin:0">
+    <iframe src="${src}" width="960" height="540" style="border:0" title="pclab"></iframe>`;
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(html);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    close: () => new Promise((ok) => server.close(ok)),
+  };
 }

@@ -3,8 +3,7 @@
 // iframe on another origin, and a phone layout that does not overflow.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { launch, openPage, ready, metric, until, assertClean, SCREENSHOTS } from './browser.mjs';
+import { launch, openPage, ready, metric, until, assertClean, hostPage, SCREENSHOTS } from './browser.mjs';
 
 const DESK = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -199,18 +198,6 @@ test('the drawing pad has a keyboard way in: use a test digit', async () => {
   await page.close();
 });
 
-/** A page on another origin (another port) that frames `src` at 960×540. */
-async function hostPage(src) {
-  const html = `<!doctype html><title>slide</title><body style="margin:0">
-    <iframe src="${src}" width="960" height="540" style="border:0" title="pclab"></iframe>`;
-  const server = createServer((req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    res.end(html);
-  });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  return { server, url: `http://127.0.0.1:${server.address().port}/` };
-}
-
 test('a 960×540 iframe on another origin shows the chosen panel above the fold and trains', async () => {
   const src = `${env.url}?preset=classification&embed=1&controls=0&panels=training`;
   const host = await hostPage(src);
@@ -245,7 +232,7 @@ test('a 960×540 iframe on another origin shows the chosen panel above the fold 
     assertClean(assert, problems);
     await page.close();
   } finally {
-    await new Promise((ok) => host.server.close(ok));
+    await host.close();
   }
 });
 

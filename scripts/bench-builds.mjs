@@ -1,5 +1,5 @@
-// Compares wasm builds of pclab in one headless Chromium run: each build's Lab.bench
-// (the workloads of `?bench=1`, src/bench.rs) runs in turn, for several rounds, so a busy
+// Compares wasm builds of pclab in one headless Chromium run: each build's benchmark
+// (the workloads of `?bench=1`, src/bench.rs, through the wasm `Benchmark` class) runs in turn, for several rounds, so a busy
 // machine disturbs every build alike. Prints each workload's best GFLOP/s per build.
 //
 //   node scripts/bench-builds.mjs pkg pkg-relaxed [--rounds 3] [--seconds 1]
@@ -69,7 +69,9 @@ try {
       const rows = await page.evaluate(async ([dir, s]) => {
         const m = await import(`/www/${dir}/pclab.js`);
         await m.default();
-        return m.Lab.bench(s);
+        const bench = new m.Benchmark(s);
+        while (!bench.advance());
+        return bench.results();
       }, [b, seconds]);
       await page.close();
       for (const row of rows) {

@@ -55,9 +55,8 @@ fn gemm(name: &'static str, m: usize, k: usize, n: usize) -> Workload {
     }
 }
 
-/// One training step (one minibatch) of the preset with `settings` applied.
-fn training_step(name: &'static str, preset: &str, settings: &[(&str, &str)]) -> Result<Workload> {
-    let config = Config::preset(preset)?.with_settings(settings.iter().copied())?;
+/// One training step (one minibatch) of `config`.
+fn training_step(name: &'static str, config: Config) -> Result<Workload> {
     let batch = config.batch;
     let data = Split {
         train: synthetic_dataset(1024, 1)?,
@@ -75,22 +74,45 @@ fn training_step(name: &'static str, preset: &str, settings: &[(&str, &str)]) ->
 /// the README compares with the tutorial's own code.
 const TUTORIAL_WIDTH: &[(&str, &str)] = &[("hidden", "128,128,128")];
 
+/// The training workloads: a name, a preset and the settings over it.
+type TrainingWorkload = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+const TRAINING: [TrainingWorkload; 4] = [
+    ("pc_classification_step", "classification", TUTORIAL_WIDTH),
+    (
+        "bp_classification_step",
+        "classification",
+        &[("hidden", "128,128,128"), ("rule", "bp")],
+    ),
+    ("pc_compression_step", "compression", &[]),
+    ("bp_autoencoder_step", "compression", &[("rule", "bp")]),
+];
+
+/// The configuration of each training workload, by name (the page times them split over
+/// its workers too).
+pub fn training_configs() -> Result<Vec<(&'static str, Config)>> {
+    TRAINING
+        .iter()
+        .map(|&(name, preset, settings)| {
+            Ok((
+                name,
+                Config::preset(preset)?.with_settings(settings.iter().copied())?,
+            ))
+        })
+        .collect()
+}
+
 /// The benchmark suite: two products, then PC and BP training steps for classification
 /// (the tutorial preset, 784-128-128-128-10, T = 8, batch 128) and compression (PC decoder
 /// 64-384-784, T = 35, batch 250; BP autoencoder 784-384-64-384-784).
 pub fn workloads() -> Result<Vec<Workload>> {
-    Ok(vec![
+    let mut all = vec![
         gemm("gemm_128x784x256", 128, 784, 256),
         gemm("gemm_256x256x256", 256, 256, 256),
-        training_step("pc_classification_step", "classification", TUTORIAL_WIDTH)?,
-        training_step(
-            "bp_classification_step",
-            "classification",
-            &[("hidden", "128,128,128"), ("rule", "bp")],
-        )?,
-        training_step("pc_compression_step", "compression", &[])?,
-        training_step("bp_autoencoder_step", "compression", &[("rule", "bp")])?,
-    ])
+    ];
+    for (name, config) in training_configs()? {
+        all.push(training_step(name, config)?);
+    }
+    Ok(all)
 }
 
 /// What a workload measured: throughput from the median run time, which a busy machine

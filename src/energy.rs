@@ -82,6 +82,18 @@ impl LayerEnergy {
         LayerEnergy { scale, ..self }
     }
 
+    /// This energy on `part` samples of a minibatch of `whole`, with the precision each
+    /// sample has in the whole minibatch. Only the batch mean depends on the batch size:
+    /// `p(part)·part/whole = 2/(whole·n) = p(whole)`; every other energy is a plain sum.
+    pub fn on_part(self, part: usize, whole: usize) -> Self {
+        match self.distribution {
+            Distribution::Gaussian(Reduction::MseMean) if part != whole && part > 0 => {
+                self.scaled(self.scale * part as f64 / whole as f64)
+            }
+            _ => self,
+        }
+    }
+
     /// Parses a reduction/loss name: half_sse, sse, mse_mean (or mse), cross_entropy, bce.
     pub fn from_name(name: &str) -> crate::Result<Self> {
         Ok(match name {

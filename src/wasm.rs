@@ -11,7 +11,7 @@ use crate::data::{shipped_split, user_split, Split};
 use crate::experiment::InferenceKind;
 use crate::inspect;
 use crate::sweep::Sweep;
-use crate::train::{StepRecord, Trainer, F};
+use crate::train::{Contribution, Shard, StepRecord, Trainer, F, MAX_SHARDS};
 use nalgebra::DMatrix;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -195,6 +195,46 @@ impl Lab {
         })
     }
 
+    /// Replica `index` of `count`'s contribution to the next step (data parallelism: every
+    /// replica of a run draws the same minibatch and learns from its shard of it), as one
+    /// flat array to send to the lead replica.
+    pub fn contribute(&mut self, index: usize, count: usize) -> Result<Vec<f64>, JsError> {
+        let shard = Shard::new(index, count).map_err(error)?;
+        Ok(self.trainer.contribute(shard).map_err(error)?.to_flat())
+    }
+
+    /// The sum of every replica's contribution to one step, in the order given (replica
+    /// 0 first), as one flat array for [`Lab::apply`] in every replica.
+    pub fn combine(&self, parts: Vec<js_sys::Float64Array>) -> Result<Vec<f64>, JsError> {
+        let mut parts = parts.iter().map(|p| self.contribution(&p.to_vec()));
+        let mut total = parts.next().ok_or_else(|| error("no contributions to combine"))??;
+        for part in parts {
+            total.add(&part?).map_err(error)?;
+        }
+        Ok(total.to_flat())
+    }
+
+    /// Applies the sum of the replicas' contributions ([`Lab::combine`]): one optimiser
+    /// step; returns the step's record.
+    pub fn apply(&mut self, total: &[f64]) -> Result<JsValue, JsError> {
+        let total = self.contribution(total)?;
+        let step = self.trainer.apply(&total).map_err(error)?;
+        to_js(&TrainRecord {
+            step,
+            flops_total: step.flops.total(),
+            samples_per_s: 0.0,
+        })
+    }
+
+    fn contribution(&self, flat: &[f64]) -> Result<Contribution, JsError> {
+        Contribution::from_flat(
+            flat,
+            self.trainer.network(),
+            self.trainer.classifier_network(),
+        )
+        .map_err(error)
+    }
+
     /// Test accuracy and confusion matrix, or reconstruction MSE: on the whole test set,
     /// or on `samples` test images spread over it (a quick estimate while training).
     pub fn evaluate(&self, samples: Option<usize>) -> Result<JsValue, JsError> {
@@ -354,6 +394,30 @@ impl TradeoffSweep {
     pub fn points(&self) -> Result<JsValue, JsError> {
         to_js(&self.sweep.points())
     }
+}
+
+#[derive(Serialize)]
+struct BenchConfig {
+    name: &'static str,
+    config: Config,
+}
+
+/// The configurations of the benchmark's training workloads (the page also times them
+/// split over its workers).
+#[wasm_bindgen(js_name = benchConfigs)]
+pub fn bench_configs() -> Result<JsValue, JsError> {
+    let configs: Vec<BenchConfig> = crate::bench::training_configs()
+        .map_err(error)?
+        .into_iter()
+        .map(|(name, config)| BenchConfig { name, config })
+        .collect();
+    to_js(&configs)
+}
+
+/// The most replicas (workers) a run's minibatch is split over.
+#[wasm_bindgen(js_name = maxReplicas)]
+pub fn max_replicas() -> usize {
+    MAX_SHARDS
 }
 
 /// The fixed benchmark workloads, measured one run per [`Benchmark::advance`] so the

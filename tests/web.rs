@@ -255,3 +255,47 @@ fn a_drawn_digit_replays_and_the_least_explained_digit_is_a_candidate() {
     assert!(message(lab.replay_pixels(&bad).err().unwrap()).contains("[0, 1]"));
     assert!(lab.least_explained().unwrap() < 100);
 }
+
+#[wasm_bindgen_test]
+fn two_replicas_across_the_boundary_train_like_one_lab() {
+    let mut one = Lab::new(small_config(), DATA, None, None).unwrap();
+    let mut replicas = [
+        Lab::new(small_config(), DATA, None, None).unwrap(),
+        Lab::new(small_config(), DATA, None, None).unwrap(),
+    ];
+    for step in 1..=5 {
+        let expected = get(&one.train(1).unwrap(), "loss").as_f64().unwrap();
+        let parts: Vec<js_sys::Float64Array> = (0..2)
+            .map(|k| {
+                let flat = replicas[k].contribute(k, 2).unwrap();
+                js_sys::Float64Array::from(flat.as_slice())
+            })
+            .collect();
+        let total = replicas[0].combine(parts).unwrap();
+        let losses: Vec<f64> = replicas
+            .iter_mut()
+            .map(|lab| get(&lab.apply(&total).unwrap(), "loss").as_f64().unwrap())
+            .collect();
+        assert_eq!(losses[0], losses[1]);
+        assert!(
+            (losses[0] - expected).abs() <= 1e-4 * expected.abs(),
+            "step {step}: {} against {expected}",
+            losses[0]
+        );
+    }
+    assert_eq!(replicas[0].save().unwrap(), replicas[1].save().unwrap());
+}
+
+#[wasm_bindgen_test]
+fn malformed_replica_messages_are_errors_not_panics() {
+    let mut lab = Lab::new(small_config(), DATA, None, None).unwrap();
+    assert!(message(lab.contribute(2, 2).unwrap_err()).contains("shard"));
+    assert!(message(lab.contribute(0, 0).unwrap_err()).contains("shard"));
+    assert!(lab.combine(vec![]).is_err());
+    assert!(message(lab.apply(&[1.0, 2.0, 3.0]).unwrap_err()).contains("malformed"));
+    let mut flat = lab.contribute(0, 1).unwrap();
+    flat.pop();
+    assert!(lab.apply(&flat).is_err());
+    let record = lab.train(1).unwrap();
+    assert_eq!(get(&record, "step").as_f64(), Some(1.0), "the lab still trains");
+}

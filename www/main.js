@@ -2,7 +2,7 @@
 // to the worker that owns the engine (protocol.js). The page only draws; it never trains.
 // What a setting may be, which panels an experiment has and what a preset is are the
 // engine's: the page asks its schema and its parser.
-import init, { version, configSchema, configWithSettings, runConfigs } from './engine-loader.js';
+import init, { version, configSchema, configWithSettings, runConfigs, maxReplicas } from './engine-loader.js';
 import { readState, writeState, runNames, experimentOf } from './settings.js';
 import { REQUEST, REPLY } from './protocol.js';
 import { History } from './history.js';
@@ -40,6 +40,7 @@ let nextId = 1;
 /** The engine as the settings module uses it. */
 const engine = {
   schema: null,
+  maxReplicas: 1,
   withSettings: (config, keys, values) => configWithSettings(config, keys, values),
   runConfigs: (config, compare) => runConfigs(config, compare),
 };
@@ -193,6 +194,8 @@ function modelLoaded({ config }) {
 function onWorkerMessage({ data }) {
   switch (data.type) {
     case REPLY.LOADED:
+      $('metric-workers').textContent = String(data.workers);
+      if (data.note) showError(data.note);
       configure();
       break;
     case REPLY.CONFIGURED:
@@ -245,6 +248,7 @@ async function start() {
   await init();
   $('version').textContent = version();
   ctx.schema = engine.schema = configSchema();
+  engine.maxReplicas = maxReplicas();
   const { state, view, errors } = readState(location.search, engine);
   ctx.state = state;
   ctx.view = view;
@@ -263,8 +267,11 @@ async function start() {
     e.preventDefault();
     showError(`The engine worker failed: ${e.message ?? 'unknown error'}`);
   });
-  ctx.send({ type: REQUEST.INIT });
+  ctx.send({ type: REQUEST.INIT, workers: ctx.view.workers ?? defaultWorkers() });
 }
+
+/** One worker per core but one (left for the page), at most the engine's limit. */
+const defaultWorkers = () => Math.max(1, Math.min(engine.maxReplicas, (navigator.hardwareConcurrency || 2) - 1));
 
 window.addEventListener('unhandledrejection', (e) => {
   e.preventDefault();

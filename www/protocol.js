@@ -63,7 +63,7 @@ export const ANSWER = Object.freeze({
 
 /**
  * @typedef {object} Config An engine configuration (see src/config.rs).
- * @typedef {{ type: 'init', id: number }} InitRequest
+ * @typedef {{ type: 'init', id: number, workers: number }} InitRequest
  * @typedef {{ type: 'configure', id: number, configs: Config[] }} ConfigureRequest
  *   One config per run; two when comparing.
  * @typedef {{ type: 'play'|'pause'|'step'|'reset'|'bench'|'save', id: number }} ControlRequest
@@ -78,6 +78,9 @@ export const ANSWER = Object.freeze({
  *   Replay, in every run, test digit `index`, the digit last drawn (`drawn`) or the test
  *   digit the first run explains worst (`leastExplained`): now, and in every VISUALS from then on.
  *
+ * @typedef {{ type: 'loaded', re: number, workers: number, note: string|null }} Loaded
+ *   The engine and data are ready; training is split over `workers` workers (`note`: why
+ *   fewer than asked).
  * @typedef {{ type: 'configured', re?: number }} Configured The runs are built, untrained.
  * @typedef {{ type: 'running', re?: number, running: boolean }} Running
  * @typedef {{ type: 'records', records: object[] }} Records One step record per run.

@@ -31,7 +31,7 @@ export const LABELS = {
 };
 
 /** URL parameters that are not settings: how the page shows them (the view). */
-const PAGE_KEYS = new Set(['preset', 'embed', 'hide', 'bench', 'present', 'panels', 'controls', 'all', 'lead']);
+const PAGE_KEYS = new Set(['preset', 'embed', 'hide', 'bench', 'present', 'panels', 'controls', 'all', 'lead', 'workers']);
 
 /** Every view (panel name) some experiment of the schema has. */
 export const viewNames = (schema) => [...new Set(schema.experiments.flatMap((e) => e.views))];
@@ -44,11 +44,12 @@ const list = (text) => (text ?? '').split(',').map((item) => item.trim()).filter
 
 /**
  * How the page shows the state, from the URL: { embed, hide, preset, bench, present,
- * panels, controls, all, lead }. `hide` names controls; `panels` (null: the experiment's
+ * panels, controls, all, lead, workers }. `workers` (null: the page's default) is how many
+ * workers training is split over, 1 to the engine's `maxReplicas`. `hide` names controls; `panels` (null: the experiment's
  * own) names panels; `lead` is the panel that leads (a preset's, kept in the URL).
  * Unknown panel names are reported in `errors`.
  */
-function readView(params, schema, settings, preset, errors) {
+function readView(params, schema, settings, preset, errors, maxWorkers) {
   const views = viewNames(schema);
   const known = (names, key) => names.filter((name) => {
     if (views.includes(name)) return true;
@@ -67,7 +68,17 @@ function readView(params, schema, settings, preset, errors) {
     controls: !['0', 'false'].includes(params.get('controls') ?? ''),
     all: flag(params, 'all'),
     lead: lead ?? null,
+    workers: readWorkers(params.get('workers'), maxWorkers, errors),
   };
+}
+
+/** `?workers=N`: a whole number from 1 to `max`; anything else is reported and ignored. */
+function readWorkers(text, max, errors) {
+  if (text === null) return null;
+  const n = Number(text);
+  if (/^\d+$/.test(text.trim()) && n >= 1 && n <= max) return n;
+  errors.push(`Ignored workers=${text}: a whole number from 1 to ${max}.`);
+  return null;
 }
 
 /** The URL parameters of a view (defaults left out), in a stable order. */
@@ -79,6 +90,7 @@ export function viewParams(view) {
   if (view.panels) params.set('panels', view.panels.join(','));
   if (view.hide.length) params.set('hide', view.hide.join(','));
   if (view.lead) params.set('lead', view.lead);
+  if (view.workers) params.set('workers', String(view.workers));
   return params;
 }
 
@@ -164,7 +176,7 @@ export function readState(search, engine) {
     errors.push(`Ignored compare=${page.compare}: ${err.message}.`);
     page.compare = 'off';
   }
-  const view = readView(params, schema, settings, preset, errors);
+  const view = readView(params, schema, settings, preset, errors, engine.maxReplicas);
   return { state: { config, page }, view, errors };
 }
 

@@ -3,8 +3,9 @@
 // arrays. Training runs in short chunks with a yield between them, so pause, step and
 // reset messages are handled promptly and the page never freezes. The messages are those
 // of protocol.js; which views each run has comes from the engine's experiment table.
-import init, { Lab, TradeoffSweep, Benchmark, configSchema } from './engine-loader.js';
+import init, { Lab, TradeoffSweep, Benchmark, benchConfigs, configSchema, maxReplicas } from './engine-loader.js';
 import { REQUEST, REPLY } from './protocol.js';
+import { Replicas } from './replicas.js';
 
 const CHUNK_MS = 60; // aim for chunks this long
 const VISUALS_MS = 700; // refresh images and energy traces at most this often
@@ -22,13 +23,13 @@ let shipped = null; // the shipped MNIST bytes
 let custom = null; // { images, labels } IDX bytes the user brought
 let configs = []; // one engine config per run
 let labs = [];
+let replicas = null; // the other workers each step is split over (replicas.js), if any
 let running = false;
 let chunk = 1;
 let lastVisuals = 0;
 let trainMs = 0; // training time since the last evaluation
 let stepMs = 0; // time per minibatch, the least seen since the build (no warm-up)
 let evalMs = null; // how long the last evaluation took
-let busy = false;
 let scheduled = false;
 // The digit the inference panel replays in every run: a test index, or the digit last
 // drawn (`drawn`, its pixels in `lastDrawn`).
@@ -47,8 +48,8 @@ function freeLabs() {
 /** The data the runs train on: the user's IDX files, or the shipped set. */
 const dataArgs = () => (custom ? [shipped, custom.images, custom.labels] : [shipped]);
 
-/** Builds the runs from `configs`; on failure the previous runs stay. */
-function build() {
+/** Builds the runs from `configs` here and in the replicas; on failure the previous runs stay. */
+async function build() {
   const built = [];
   try {
     for (const c of configs) built.push(new Lab(c, ...dataArgs()));
@@ -58,6 +59,7 @@ function build() {
   }
   freeLabs();
   labs = built;
+  await replicas?.build({ configs, custom });
   chunk = 1;
   trainMs = stepMs = 0;
   evalMs = null;
@@ -72,17 +74,25 @@ const evaluationDue = () => trainMs > 0 && trainMs >= Math.max(VISUALS_MS, EVAL_
 const evaluationCheap = () => stepMs > 0 && expectedEvalMs() < EVAL_ON_DEMAND_MS;
 
 /** Builds the runs and tells the page, with their untrained state. */
-function rebuild(re) {
-  build();
+async function rebuild(re) {
+  await build();
   post({ type: REPLY.CONFIGURED, re });
   sendVisuals(false);
 }
 
-/** Trains every run `n` minibatches; posts their records. */
-function trainAll(n) {
+/** Trains every run `n` minibatches (over the replicas, if any); posts their records. */
+async function trainAll(n) {
   const t0 = performance.now();
-  const records = labs.map((lab) => lab.train(n));
+  let records = [];
+  if (replicas) {
+    for (let i = 0; i < n; i++) records = await replicas.step(labs);
+  } else {
+    records = labs.map((lab) => lab.train(n));
+  }
   const elapsed = performance.now() - t0;
+  if (replicas) {
+    records = records.map((r, i) => ({ ...r, samples_per_s: (n * configs[i].batch) / Math.max(elapsed / 1000, 1e-3) }));
+  }
   trainMs += elapsed;
   stepMs = stepMs ? Math.min(stepMs, elapsed / n) : elapsed / n;
   post({ type: REPLY.RECORDS, records });
@@ -141,7 +151,7 @@ function schedule() {
   scheduled = true;
   setTimeout(() => {
     scheduled = false;
-    loop();
+    serial(loop);
   }, 0);
 }
 
@@ -162,17 +172,17 @@ function stopJob() {
   job = null;
 }
 
-/** One chunk of the long operation, about CHUNK_MS. */
-function jobChunk() {
+/** One chunk of the long operation, about CHUNK_MS (a piece may wait for the replicas). */
+async function jobChunk() {
   const t0 = performance.now();
   try {
     while (performance.now() - t0 < CHUNK_MS) {
-      if (job.advance()) {
+      if (await job.advance()) {
         const done = job;
         job = null;
         post({ ...done.finish(), re: done.id });
         post({ type: REPLY.PROGRESS, task: done.task, progress: null });
-        done.free?.();
+        await done.free?.();
         return;
       }
     }
@@ -186,17 +196,27 @@ function jobChunk() {
   }
 }
 
+/**
+ * Runs `fn` after everything queued before it: requests and training chunks never
+ * interleave, even while a step waits for the replicas.
+ */
+let queue = Promise.resolve();
+function serial(fn) {
+  const done = queue.then(fn);
+  queue = done.catch(() => {});
+  return done;
+}
+
 /** One chunk of a long operation or of training, then a yield so messages get through. */
-function loop() {
-  if (busy) return;
+async function loop() {
   if (job) {
-    jobChunk();
+    await jobChunk();
     schedule();
     return;
   }
   if (!running) return;
   try {
-    const elapsed = trainAll(chunk);
+    const elapsed = await trainAll(chunk);
     chunk = Math.max(1, Math.min(64, Math.round(chunk * (elapsed > 0 ? CHUNK_MS / elapsed : 2))));
     if (performance.now() - lastVisuals > VISUALS_MS) sendVisuals(evaluationDue());
   } catch (err) {
@@ -247,38 +267,90 @@ function sweepJob({ id, lambdas, steps }) {
   };
 }
 
-/** The benchmark workloads, one run per piece. */
+/** The training workloads also timed split over every worker (when there are replicas). */
+const SPLIT_BENCH = ['pc_classification_step', 'bp_classification_step', 'pc_compression_step'];
+const SPLIT_BENCH_MS = 1000;
+
+/**
+ * The training workload `config` split over every worker, on the shipped data: steps for
+ * about SPLIT_BENCH_MS after one warm-up step; a row like the engine's benchmark rows.
+ */
+async function timeSplit({ name, config }) {
+  const lab = new Lab(config, shipped);
+  try {
+    await replicas.build({ slot: 'bench', configs: [config] });
+    let flops = 0;
+    let steps = 0;
+    await replicas.step([lab], 'bench');
+    const t0 = performance.now();
+    while (performance.now() - t0 < SPLIT_BENCH_MS || steps < 3) {
+      flops += (await replicas.step([lab], 'bench'))[0].flops_step;
+      steps++;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      name: `${name} × ${replicas.count} workers`,
+      workers: replicas.count,
+      runs: steps,
+      samples_per_s: (steps * config.batch) / seconds,
+      gflops_per_s: flops / seconds / 1e9,
+    };
+  } finally {
+    lab.free();
+    await replicas.free('bench');
+  }
+}
+
+/** The benchmark workloads, one run per piece; then those split over every worker. */
 function benchJob({ id }) {
   const bench = new Benchmark(1.0);
+  const split = replicas ? benchConfigs().filter((w) => SPLIT_BENCH.includes(w.name)) : [];
+  const rows = [];
+  let engineDone = false;
   return {
     task: 'benchmark',
     request: REQUEST.BENCH,
     id,
-    advance: () => bench.advance(),
-    progress: () => bench.progress(),
-    finish: () => ({ type: REPLY.BENCH, rows: bench.results() }),
+    async advance() {
+      if (!engineDone) {
+        engineDone = bench.advance();
+        return engineDone && split.length === 0;
+      }
+      rows.push(await timeSplit(split[rows.length]));
+      return rows.length === split.length;
+    },
+    progress: () => (bench.progress() + rows.length) / (1 + split.length),
+    finish: () => ({ type: REPLY.BENCH, rows: [...bench.results().map((r) => ({ ...r, workers: 1 })), ...rows] }),
     free: () => bench.free(),
   };
 }
 
 /** One handler per request; each answers with its reply (protocol.js ANSWER). */
 const handlers = {
-  async [REQUEST.INIT]({ id }) {
+  async [REQUEST.INIT]({ id, workers = 1 }) {
     await init();
     schema = configSchema();
     const res = await fetch(new URL('./data/mnist-10k.bin.gz', import.meta.url));
     if (!res.ok) throw new Error(`The MNIST data could not be fetched (${res.status}).`);
     shipped = new Uint8Array(await res.arrayBuffer());
-    post({ type: REPLY.LOADED, re: id });
+    const count = Math.max(1, Math.min(maxReplicas(), Math.floor(workers) || 1));
+    let note = null;
+    if (count > 1) {
+      replicas = await Replicas.start(count, shipped).catch((err) => {
+        note = `Training on one worker: the others could not start (${err?.message ?? err}).`;
+        return null;
+      });
+    }
+    post({ type: REPLY.LOADED, re: id, workers: replicas?.count ?? 1, note });
   },
-  [REQUEST.CONFIGURE]({ id, configs: next }) {
+  async [REQUEST.CONFIGURE]({ id, configs: next }) {
     stopJob();
     const wasRunning = running;
     setRunning(false);
     const previous = configs;
     configs = next;
     try {
-      rebuild(id);
+      await rebuild(id);
     } catch (err) {
       configs = previous;
       throw err;
@@ -294,16 +366,16 @@ const handlers = {
     setRunning(false, id);
     sendVisuals(evaluationCheap());
   },
-  [REQUEST.STEP]({ id }) {
+  async [REQUEST.STEP]({ id }) {
     stopJob();
     setRunning(false);
-    trainAll(1);
+    await trainAll(1);
     sendVisuals(evaluationCheap(), id);
   },
-  [REQUEST.RESET]({ id }) {
+  async [REQUEST.RESET]({ id }) {
     stopJob();
     setRunning(false);
-    rebuild(id);
+    await rebuild(id);
   },
   [REQUEST.CLASSIFY]({ id, pixels }) {
     const result = first().classify(pixels);
@@ -318,23 +390,24 @@ const handlers = {
   [REQUEST.SWEEP]: (msg) => startJob(sweepJob(msg)),
   [REQUEST.BENCH]: (msg) => startJob(benchJob(msg)),
   [REQUEST.SAVE]: ({ id }) => post({ type: REPLY.SAVED, re: id, json: first().save() }),
-  [REQUEST.LOAD]({ id, json }) {
+  async [REQUEST.LOAD]({ id, json }) {
     stopJob();
     setRunning(false);
     const lab = Lab.load(json, ...dataArgs());
     freeLabs();
     labs = [lab];
     configs = [lab.config()];
+    await replicas?.build({ model: json, custom });
     post({ type: REPLY.MODEL_LOADED, re: id, config: configs[0] });
     sendVisuals(true);
   },
-  [REQUEST.SET_DATA]({ id, images, labels }) {
+  async [REQUEST.SET_DATA]({ id, images, labels }) {
     stopJob();
     setRunning(false);
     const previous = custom;
     custom = { images, labels };
     try {
-      rebuild();
+      await rebuild();
     } catch (err) {
       custom = previous; // a bad file leaves the current data in place
       throw err;
@@ -350,19 +423,16 @@ const handlers = {
   },
 };
 
-self.onmessage = async ({ data }) => {
+self.onmessage = ({ data }) => serial(async () => {
   const handler = Object.hasOwn(handlers, data.type) ? handlers[data.type] : null;
   if (!handler) return postError(`unknown request ${data.type}`, { re: data.id, request: data.type });
-  busy = true;
   try {
     await handler(data);
   } catch (err) {
     postError(err, { re: data.id, request: data.type });
-  } finally {
-    busy = false;
   }
   schedule();
-};
+});
 
 self.addEventListener('unhandledrejection', (e) => {
   e.preventDefault();

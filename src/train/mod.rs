@@ -8,9 +8,11 @@
 //! - [`record`]: what a step and an evaluation measure.
 
 mod evaluation;
+mod learning_step;
 mod record;
 
 pub use evaluation::argmax;
+pub use learning_step::{Contribution, Shard, MAX_SHARDS};
 pub use record::{Evaluation, StepRecord};
 
 use crate::activation::Activation;
@@ -19,15 +21,13 @@ use crate::cost::Budget;
 use crate::data::{permutation, shift_images, Split};
 use crate::energy::LayerEnergy;
 use crate::error::{PcError, Result};
-use crate::experiment::{End, Rule};
+use crate::experiment::Rule;
 use crate::flops::Flops;
-use crate::inference::{infer, Clamp, Settled};
-use crate::learning::{bp_gradients, pc_gradients};
-use crate::network::{Gradients, Init, Network, PredictionForm};
+use crate::inference::Clamp;
+use crate::network::{Init, Network, PredictionForm};
 use crate::optimizer::Optimizer;
-use crate::unrolled::{settle_with_readout, unroll, Readout, ReadoutGradients};
+use learning_step::{data_at, latent_init, LearningStep};
 use nalgebra::DMatrix;
-use record::{per_sample, trace_record};
 
 /// The scalar type of training.
 pub type F = f32;
@@ -76,16 +76,6 @@ impl Classifier {
 
 fn no_classifier() -> PcError {
     PcError::Config("only the tradeoff experiment has a classifier".into())
-}
-
-/// `net` with every layer's energy multiplied by `factor` (a term's weight in a sum).
-fn weighted(net: &Network<F>, factor: f64) -> Result<Network<F>> {
-    let mut net = net.clone();
-    for l in 1..=net.depth() {
-        let energy = net.blocks()[l - 1].energy;
-        net.set_energy(l, energy.scaled(energy.scale * factor))?;
-    }
-    Ok(net)
 }
 
 impl Trainer {
@@ -154,6 +144,11 @@ impl Trainer {
     /// The network being trained.
     pub fn network(&self) -> &Network<F> {
         &self.net
+    }
+
+    /// The trade-off's classifier (read from the latent), if the experiment has one.
+    pub fn classifier_network(&self) -> Option<&Network<F>> {
+        self.classifier.as_ref().map(|c| &c.net)
     }
 
     /// The data this run trains and tests on.
@@ -243,40 +238,73 @@ impl Trainer {
     /// One minibatch of learning. A non-finite energy or weight stops with an error and
     /// leaves the last finite weights in place.
     pub fn step(&mut self) -> Result<&StepRecord> {
+        let contribution = self.contribute(Shard::WHOLE)?;
+        self.apply(&contribution)
+    }
+
+    /// This replica's contribution to the next step: the next minibatch (the same in every
+    /// replica of a run: same seed, same order, same augmentation) is drawn, and `shard`'s
+    /// rows of it learn. The network does not change until [`Trainer::apply`].
+    pub fn contribute(&mut self, shard: Shard) -> Result<Contribution> {
         let indices = self.next_batch();
         let (x, labels) = self
             .data
             .train
             .batch::<F>(&indices, self.config.pixel_scale());
         let x = self.augment(x);
+        let rows = shard.rows(x.nrows());
+        let learning = LearningStep {
+            config: &self.config,
+            net: &self.net,
+            classifier: self.classifier_network(),
+            whole: indices.len(),
+        };
+        let outcome = if rows.is_empty() {
+            Ok(learning.nothing())
+        } else if rows.len() == x.nrows() {
+            learning.contribute(&x, &labels)
+        } else {
+            let part = |m: &DMatrix<F>| m.rows(rows.start, rows.len()).into_owned();
+            learning.contribute(&part(&x), &part(&labels))
+        };
+        outcome.map_err(|e| match e {
+            PcError::NonFinite(_) => self.diverged(),
+            e => e,
+        })
+    }
+
+    /// Applies the sum of every replica's contribution to this step (the whole minibatch's
+    /// gradients): one optimiser step of the network (and the classifier). A non-finite
+    /// energy or weight stops with an error and leaves the last finite weights in place.
+    pub fn apply(&mut self, total: &Contribution) -> Result<&StepRecord> {
         let before = (
             self.net.clone(),
             self.optimizer.clone(),
             self.classifier.clone(),
         );
         let flops_before = self.flops.total();
-        let outcome = self.learn(&x, &labels);
+        self.flops.inference += total.flops.inference;
+        self.flops.learning += total.flops.learning;
+        self.flops.bp += total.flops.bp;
+        let outcome = self.update(total);
         let finite = self.net.validate().is_ok()
             && (self.classifier.iter()).all(|c| c.net.validate().is_ok());
+        let record = &total.record;
         match outcome {
-            Ok(record) if finite && record.loss.is_finite() && record.energy.is_finite() => {
+            Ok(()) if finite && record.loss.is_finite() && record.energy.is_finite() => {
                 self.step += 1;
                 self.last = StepRecord {
                     step: self.step,
                     epoch: self.epoch as f64 + self.cursor as f64 / self.order.len() as f64,
                     flops_step: self.flops.total() - flops_before,
                     flops: self.flops,
-                    ..record
+                    ..record.clone()
                 };
                 Ok(&self.last)
             }
-            Ok(_) | Err(PcError::NonFinite(_)) => {
+            Ok(()) | Err(PcError::NonFinite(_)) => {
                 (self.net, self.optimizer, self.classifier) = before;
-                Err(PcError::NonFinite(format!(
-                    "training diverged at step {} (the energy or a weight became NaN or infinite); \
-                     the last finite weights are kept — lower the learning rates",
-                    self.step + 1
-                )))
+                Err(self.diverged())
             }
             Err(e) => {
                 (self.net, self.optimizer, self.classifier) = before;
@@ -285,17 +313,26 @@ impl Trainer {
         }
     }
 
-    /// The data at one end of the network during learning (`None`: a free latent).
-    fn data_at<'a>(
-        end: End,
-        images: &'a DMatrix<F>,
-        labels: &'a DMatrix<F>,
-    ) -> Option<&'a DMatrix<F>> {
-        match end {
-            End::Image => Some(images),
-            End::Label => Some(labels),
-            End::Latent => None,
+    /// One optimiser step of the network and of the classifier by `total`'s gradients.
+    fn update(&mut self, total: &Contribution) -> Result<()> {
+        self.optimizer
+            .step(&mut self.net, &total.grads, &mut self.flops)?;
+        match (self.classifier.as_mut(), &total.classifier) {
+            (Some(head), Some(grads)) => head.optimizer.step(&mut head.net, grads, &mut self.flops),
+            (None, None) => Ok(()),
+            _ => Err(PcError::Shape(
+                "the contribution's classifier does not match the run".into(),
+            )),
         }
+    }
+
+    /// The error of a step that diverged.
+    fn diverged(&self) -> PcError {
+        PcError::NonFinite(format!(
+            "training diverged at step {} (the energy or a weight became NaN or infinite); \
+             the last finite weights are kept — lower the learning rates",
+            self.step + 1
+        ))
     }
 
     /// The ends clamped during learning, as the experiment table says, and the starting
@@ -307,8 +344,8 @@ impl Trainer {
     ) -> Result<(Clamp<'a, F>, Option<Beliefs>)> {
         let spec = self.config.experiment.spec();
         let clamp = Clamp {
-            input: Self::data_at(spec.bottom, images, labels),
-            output: Self::data_at(spec.top, images, labels),
+            input: data_at(spec.bottom, images, labels),
+            output: data_at(spec.top, images, labels),
         };
         let initial = match clamp.input {
             None => Some(self.latent_init(images.nrows())?),
@@ -317,191 +354,14 @@ impl Trainer {
         Ok((clamp, initial))
     }
 
-    /// One learning step on a batch by the configured rule.
-    fn learn(&mut self, images: &DMatrix<F>, labels: &DMatrix<F>) -> Result<StepRecord> {
-        let b = images.nrows();
-        let spec = self.config.experiment.spec();
-        let (grads, record) = match self.config.rule {
-            Rule::BpThroughInference => self.bp_through_inference(images, labels)?,
-            Rule::Pc if spec.classifier => self.pc_tradeoff(images, labels)?,
-            Rule::Bp => {
-                // BP trains the feedforward map from what is observed: an autoencoder
-                // from the image where layer 0 is a latent.
-                let (bottom, top) = if self.config.autoencoder() {
-                    (Some(images), Some(images))
-                } else {
-                    (
-                        Self::data_at(spec.bottom, images, labels),
-                        Self::data_at(spec.top, images, labels),
-                    )
-                };
-                let (Some(bottom), Some(top)) = (bottom, top) else {
-                    return Err(PcError::Config(
-                        "BP needs data at both ends of the network".into(),
-                    ));
-                };
-                let bp = bp_gradients(&self.net, bottom, top, &mut self.flops)?;
-                let loss = per_sample(bp.loss, b);
-                let record = StepRecord {
-                    loss,
-                    energy: loss,
-                    ..StepRecord::default()
-                };
-                (bp.grads, record)
-            }
-            Rule::Pc => {
-                let (clamp, initial) = self.learning_clamp(images, labels)?;
-                let settled = infer(
-                    &self.net,
-                    clamp,
-                    &self.config.inference(),
-                    initial.as_deref(),
-                    &mut self.flops,
-                )?;
-                self.pc_step(&settled, b)
-            }
-        };
-        self.optimizer
-            .step(&mut self.net, &grads, &mut self.flops)?;
-        Ok(record)
-    }
-
-    /// PC weight gradients (clean rule, or the tutorial's accumulated sum) and the record
-    /// of the inference that produced them.
-    fn pc_step(&mut self, settled: &Settled<F>, b: usize) -> (Gradients<F>, StepRecord) {
-        let grads = match &settled.accumulated_grads {
-            Some(sum) if self.config.accumulate => sum.clone(),
-            _ => pc_gradients(&self.net, settled, &mut self.flops),
-        };
-        (
-            grads,
-            trace_record(&settled.energy_trace, self.net.depth(), b),
-        )
-    }
-
-    /// PC on `(1−λ)·F + λ·E_c`: with the image at layer L and the label at the classifier,
-    /// the latent settles under the decoder's energy F and the classifier's cross-entropy
-    /// `E_c = CE(classifier(v_0), label)`; then every decoder block and the classifier take
-    /// their local gradients at the settled state.
-    fn pc_tradeoff(
-        &mut self,
-        images: &DMatrix<F>,
-        labels: &DMatrix<F>,
-    ) -> Result<(Gradients<F>, StepRecord)> {
-        let b = images.nrows();
-        let lambda = self.config.lambda;
-        let decoder = weighted(&self.net, 1.0 - lambda)?;
-        let classifier = weighted(&self.classifier()?.net, lambda)?;
-        let readout = Readout {
-            net: &classifier,
-            target: labels,
-        };
-        let settled = settle_with_readout(
-            &decoder,
-            Clamp {
-                input: None,
-                output: Some(images),
-            },
-            &self.config.standard(),
-            Some(&self.latent_init(b)?),
-            readout,
-            &mut self.flops,
-        )?;
-        self.learn_classifier(readout, &settled.beliefs[0])?;
-        let (grads, mut record) = self.pc_step(&settled, b);
-        record.loss = record.energy_per_layer[0] + record.energy_per_layer[self.net.depth()];
-        Ok((grads, record))
-    }
-
-    /// BP through inference: the latent settles on the decoder's energy alone (image
-    /// clamped), then the outer loss
-    /// `(1−λ)·E_L(decoder(v_0(T)), image) + λ·CE(classifier(v_0(T)), label)` (compress: the
-    /// reconstruction term alone) is differentiated through every inference step. The reconstruction is the decoder's
-    /// feedforward prediction from the latent, as at test time; the starting state is held
-    /// fixed.
-    fn bp_through_inference(
-        &mut self,
-        images: &DMatrix<F>,
-        labels: &DMatrix<F>,
-    ) -> Result<(Gradients<F>, StepRecord)> {
-        let b = images.nrows();
-        let lambda = if self.classifier.is_some() {
-            self.config.lambda
-        } else {
-            0.0
-        };
-        let clamp = Clamp {
-            input: None,
-            output: Some(images),
-        };
-        let settings = self.config.standard();
-        let initial = self.latent_init(b)?;
-        let run = unroll(&self.net, clamp, &settings, Some(&initial), &mut self.flops)?;
-        let latent = &run.beliefs()[0];
-        let decoder = weighted(&self.net, 1.0 - lambda)?;
-        let reconstruction = Readout {
-            net: &decoder,
-            target: images,
-        }
-        .evaluate(latent, &mut self.flops)?;
-        let mut outer: Vec<DMatrix<F>> = self
-            .net
-            .sizes()
-            .iter()
-            .map(|&n| DMatrix::zeros(b, n))
-            .collect();
-        outer[0] = reconstruction.input;
-        let mut loss = reconstruction.energy;
-        if self.classifier.is_some() {
-            let classifier = weighted(&self.classifier()?.net, lambda)?;
-            let readout = Readout {
-                net: &classifier,
-                target: labels,
-            };
-            let ce = self.learn_classifier(readout, latent)?;
-            outer[0] += ce.input;
-            loss += ce.energy;
-        }
-        let grads = run
-            .backward(
-                &self.net,
-                &outer,
-                Some(&reconstruction.parameters),
-                &mut self.flops,
-            )?
-            .parameters;
-        let record = StepRecord {
-            loss: per_sample(loss, b),
-            ..trace_record(&run.energy_trace, self.net.depth(), b)
-        };
-        Ok((grads, record))
-    }
-
     /// The tradeoff's classifier.
     fn classifier(&self) -> Result<&Classifier> {
         self.classifier.as_ref().ok_or_else(no_classifier)
     }
 
-    /// One optimiser step of the classifier on its energy's gradient at the latent `v_0`
-    /// (its local PC gradient and its BP gradient alike); returns that evaluation.
-    fn learn_classifier(
-        &mut self,
-        readout: Readout<'_, F>,
-        latent: &DMatrix<F>,
-    ) -> Result<ReadoutGradients<F>> {
-        let mut scratch = Flops::default();
-        let evaluated = readout.evaluate(latent, &mut scratch)?;
-        self.flops.learning += scratch.total();
-        let head = self.classifier.as_mut().ok_or_else(no_classifier)?;
-        head.optimizer
-            .step(&mut head.net, &evaluated.parameters, &mut self.flops)?;
-        Ok(evaluated)
-    }
-
     /// The starting beliefs of a free latent: zero latent, and the feedforward
     /// predictions from it for the layers below.
     fn latent_init(&self, b: usize) -> Result<Vec<DMatrix<F>>> {
-        let zero = DMatrix::zeros(b, self.net.sizes()[0]);
-        self.net.feedforward(&zero)
+        latent_init(&self.net, b)
     }
 }

@@ -1,0 +1,86 @@
+// Data-parallel workers (?workers=N): a minibatch split over two workers trains like one
+// worker (the loss curves agree to 1e-4 relative over 50 steps, for PC, BP and BP through
+// inference), the page says how many workers it uses, a bad count is reported, and two
+// workers train inside a plain iframe on another origin (no cross-origin isolation).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { launch, openPage, ready, until, assertClean, hostPage } from './browser.mjs';
+
+let env;
+before(async () => { env = await launch(); });
+after(async () => { await env?.close(); });
+
+const stepOf = async (page) => Number(await page.getByTestId('metric-step').textContent());
+
+/** The loss of each of `steps` single steps of the run at `query`, from the page's CSV. */
+async function losses(query, steps) {
+  const { page, problems } = await openPage(env.browser, `${env.url}${query}`);
+  await ready(page);
+  for (let n = 1; n <= steps; n++) {
+    await page.getByTestId('step').click();
+    await until(async () => (await stepOf(page)) === n, 20_000, `step ${n} of ${query}`);
+  }
+  const workers = Number(await page.getByTestId('metric-workers').textContent());
+  const csv = page.waitForEvent('download');
+  await page.getByTestId('export-csv').click();
+  const rows = readFileSync(await (await csv).path(), 'utf8').trim().split('\n').map((r) => r.split(','));
+  const [header, ...data] = rows;
+  const [run, step, loss] = ['run', 'step', 'loss'].map((c) => header.indexOf(c));
+  const curve = data.filter((r) => r[run] === data[0][run]).map((r) => [Number(r[step]), Number(r[loss])]);
+  assertClean(assert, problems);
+  await page.close();
+  return { workers, curve };
+}
+
+const RUNS = {
+  'PC classification': 'preset=classification&hidden=32,32&batch=40',
+  'BP classification': 'preset=classification&rule=bp&hidden=32,32&batch=40',
+  'BP through inference (compression)': 'preset=compression&rule=bp-through-inference&hidden=32&latent=8&batch=40&T=10',
+};
+
+for (const [name, settings] of Object.entries(RUNS)) {
+  test(`${name}: two workers learn like one, to 1e-4 over 50 steps`, async () => {
+    const one = await losses(`?${settings}&workers=1`, 50);
+    const two = await losses(`?${settings}&workers=2`, 50);
+    assert.equal(one.workers, 1);
+    assert.equal(two.workers, 2);
+    assert.deepEqual(two.curve.map(([s]) => s), one.curve.map(([s]) => s), 'the same steps recorded');
+    assert.equal(one.curve.length, 50);
+    one.curve.forEach(([s, a], i) => {
+      const b = two.curve[i][1];
+      assert.ok(Number.isFinite(a) && Math.abs(a - b) <= 1e-4 * Math.max(Math.abs(a), 1e-3),
+        `step ${s}: loss ${b} on two workers against ${a} on one`);
+    });
+  });
+}
+
+test('a bad worker count is reported and the page trains on its default', async () => {
+  for (const bad of ['0', 'abc', '99', '1.5']) {
+    const { page } = await openPage(env.browser, `${env.url}?workers=${bad}`);
+    await ready(page);
+    await page.getByTestId('error').filter({ hasText: `Ignored workers=${bad}` }).waitFor({ timeout: 10_000 });
+    const workers = Number(await page.getByTestId('metric-workers').textContent());
+    assert.ok(workers >= 1, `${workers} workers`);
+    await page.close();
+  }
+});
+
+test('two workers train in a plain iframe on another origin', async () => {
+  const host = await hostPage(`${env.url}?preset=classification&embed=1&panels=training&workers=2`);
+  try {
+    const { page, problems } = await openPage(env.browser, host.url);
+    const frame = page.frameLocator('iframe');
+    await frame.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 60_000 });
+    assert.equal(await frame.locator('html').evaluate(() => self.crossOriginIsolated), false);
+    assert.equal(await frame.getByTestId('metric-workers').textContent(), '2');
+    await frame.getByTestId('play').click();
+    await until(async () => Number(await frame.getByTestId('metric-step').textContent()) > 20, 60_000, 'training in the iframe');
+    await frame.getByTestId('pause').click();
+    await frame.getByTestId('status').filter({ hasText: 'paused' }).waitFor();
+    assertClean(assert, problems);
+    await page.close();
+  } finally {
+    await host.close();
+  }
+});

@@ -1,0 +1,200 @@
+//! Data parallelism: a minibatch split over replicas of a run, each learning from its
+//! shard and all applying the sum, trains like one trainer on the whole minibatch (up to
+//! float summation order), and the replicas never drift apart.
+#![cfg(not(target_arch = "wasm32"))]
+
+use pclab::config::Config;
+use pclab::data::{load_shipped_file, Split};
+use pclab::energy::LayerEnergy;
+use pclab::train::{Contribution, Shard, Trainer, MAX_SHARDS};
+
+fn data() -> Split {
+    load_shipped_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/www/data/mnist-10k.bin.gz"
+    ))
+    .unwrap()
+}
+
+fn config(preset: &str, settings: &[(&str, &str)]) -> Config {
+    Config::preset(preset)
+        .unwrap()
+        .with_settings(settings.iter().copied())
+        .unwrap()
+}
+
+/// `steps` steps of `replicas` trainers, each contributing its shard and applying the sum
+/// of all (summed in shard order, as the page's lead worker does): the loss curve of
+/// replica 0, after checking that every replica holds the same weights.
+fn replicated_losses(config: &Config, replicas: usize, steps: usize) -> Vec<f64> {
+    let mut trainers: Vec<Trainer> = (0..replicas)
+        .map(|_| Trainer::new(config.clone(), data()).unwrap())
+        .collect();
+    let mut losses = vec![];
+    for _ in 0..steps {
+        let parts: Vec<Contribution> = trainers
+            .iter_mut()
+            .enumerate()
+            .map(|(k, t)| t.contribute(Shard::new(k, replicas).unwrap()).unwrap())
+            .collect();
+        // The sum crosses between workers as flat arrays.
+        let mut total = parts[0].clone();
+        for part in &parts[1..] {
+            let flat = part.to_flat();
+            let t = &trainers[0];
+            let received =
+                Contribution::from_flat(&flat, t.network(), t.classifier_network()).unwrap();
+            assert_eq!(&received, part, "a contribution survives its flat form");
+            total.add(&received).unwrap();
+        }
+        let records: Vec<f64> = trainers
+            .iter_mut()
+            .map(|t| t.apply(&total).unwrap().loss)
+            .collect();
+        assert!(records.windows(2).all(|w| w[0] == w[1]));
+        losses.push(records[0]);
+    }
+    for t in &trainers[1..] {
+        assert_eq!(
+            t.network(),
+            trainers[0].network(),
+            "the replicas drifted apart"
+        );
+    }
+    losses
+}
+
+fn single_losses(config: &Config, steps: usize) -> Vec<f64> {
+    let mut t = Trainer::new(config.clone(), data()).unwrap();
+    (0..steps).map(|_| t.step().unwrap().loss).collect()
+}
+
+/// 1, 2 and 3 replicas (uneven shards) agree to 1e-4 relative over 50 steps.
+fn assert_replicas_agree(config: Config) {
+    let steps = 50;
+    let one = single_losses(&config, steps);
+    for replicas in [2, 3] {
+        let many = replicated_losses(&config, replicas, steps);
+        for (t, (a, b)) in one.iter().zip(&many).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-4 * a.abs().max(1e-3),
+                "{replicas} replicas, step {t}: loss {b} against {a} on one"
+            );
+        }
+    }
+}
+
+#[test]
+fn pc_classification_learns_alike_on_one_two_and_three_replicas() {
+    assert_replicas_agree(config(
+        "classification",
+        &[("hidden", "32,32"), ("batch", "25")],
+    ));
+}
+
+#[test]
+fn bp_classification_learns_alike_on_replicas() {
+    assert_replicas_agree(config(
+        "classification",
+        &[("rule", "bp"), ("hidden", "32,32"), ("batch", "25")],
+    ));
+}
+
+#[test]
+fn pc_and_bp_through_inference_compression_learn_alike_on_replicas() {
+    for rule in ["pc", "bp-through-inference"] {
+        assert_replicas_agree(config(
+            "compression",
+            &[
+                ("rule", rule),
+                ("hidden", "32"),
+                ("latent", "8"),
+                ("batch", "25"),
+                ("T", "10"),
+            ],
+        ));
+    }
+}
+
+#[test]
+fn the_tradeoff_and_its_classifier_learn_alike_on_replicas() {
+    for rule in ["pc", "bp-through-inference"] {
+        assert_replicas_agree(config(
+            "tradeoff",
+            &[
+                ("rule", rule),
+                ("hidden", "32"),
+                ("latent", "8"),
+                ("batch", "25"),
+                ("T", "10"),
+            ],
+        ));
+    }
+}
+
+#[test]
+fn the_accumulated_gradient_learns_alike_on_replicas() {
+    assert_replicas_agree(config("tplus1", &[("hidden", "32,32"), ("batch", "25")]));
+}
+
+#[test]
+fn more_replicas_than_samples_leave_some_shards_empty_and_still_agree() {
+    let c = config("classification", &[("hidden", "16"), ("batch", "3")]);
+    let one = single_losses(&c, 5);
+    let many = replicated_losses(&c, 5, 5);
+    for (a, b) in one.iter().zip(&many) {
+        assert!((a - b).abs() <= 1e-4 * a.abs().max(1e-3), "{b} against {a}");
+    }
+}
+
+#[test]
+fn shards_cover_the_minibatch_once() {
+    for batch in [1, 7, 128, 250] {
+        for count in 1..=9 {
+            let rows: Vec<usize> = (0..count)
+                .flat_map(|k| Shard::new(k, count).unwrap().rows(batch))
+                .collect();
+            assert_eq!(rows, (0..batch).collect::<Vec<_>>());
+        }
+    }
+    assert!(Shard::new(2, 2).is_err());
+    assert!(Shard::new(0, 0).is_err());
+    assert!(Shard::new(0, MAX_SHARDS + 1).is_err());
+}
+
+#[test]
+fn a_malformed_contribution_is_refused() {
+    let c = config("classification", &[("hidden", "16"), ("batch", "4")]);
+    let mut t = Trainer::new(c, data()).unwrap();
+    let flat = t.contribute(Shard::WHOLE).unwrap().to_flat();
+    let net = t.network();
+    assert!(Contribution::from_flat(&flat, net, None).is_ok());
+    assert!(Contribution::from_flat(&flat[..flat.len() - 1], net, None).is_err());
+    assert!(Contribution::from_flat(&[], net, None).is_err());
+    let mut bad = flat.clone();
+    bad[0] = 99.0;
+    assert!(Contribution::from_flat(&bad, net, None).is_err());
+    let mut bad = flat.clone();
+    bad[1] = -1.0;
+    assert!(Contribution::from_flat(&bad, net, None).is_err());
+    let mut bad = flat;
+    bad[1] = f64::NAN;
+    assert!(Contribution::from_flat(&bad, net, None).is_err());
+}
+
+#[test]
+fn a_batch_mean_energy_keeps_its_whole_batch_precision_on_a_part() {
+    let e = LayerEnergy::from_name("mse_mean").unwrap();
+    let (part, whole, units) = (3, 10, 7);
+    let on_whole: f64 = e.precision(whole, units);
+    let on_part: f64 = e.on_part(part, whole).precision(part, units);
+    assert!((on_whole - on_part).abs() <= 1e-15 * on_whole);
+    for sum in ["half_sse", "sse", "cross_entropy", "bce"] {
+        let e = LayerEnergy::from_name(sum).unwrap();
+        assert_eq!(
+            e.on_part(part, whole),
+            e,
+            "{sum} is a plain sum over samples"
+        );
+    }
+}
