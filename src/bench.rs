@@ -75,7 +75,11 @@ fn training_step(name: &'static str, config: Config) -> Result<Workload> {
 const TUTORIAL_WIDTH: &[(&str, &str)] = &[("hidden", "128,128,128")];
 
 /// The training workloads: a name, a preset and the settings over it.
-type TrainingWorkload = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+type TrainingWorkload = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 const TRAINING: [TrainingWorkload; 4] = [
     ("pc_classification_step", "classification", TUTORIAL_WIDTH),
     (

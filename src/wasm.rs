@@ -207,7 +207,9 @@ impl Lab {
     /// 0 first), as one flat array for [`Lab::apply`] in every replica.
     pub fn combine(&self, parts: Vec<js_sys::Float64Array>) -> Result<Vec<f64>, JsError> {
         let mut parts = parts.iter().map(|p| self.contribution(&p.to_vec()));
-        let mut total = parts.next().ok_or_else(|| error("no contributions to combine"))??;
+        let mut total = parts
+            .next()
+            .ok_or_else(|| error("no contributions to combine"))??;
         for part in parts {
             total.add(&part?).map_err(error)?;
         }

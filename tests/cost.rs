@@ -51,13 +51,16 @@ fn the_estimate_is_within_a_third_of_the_counted_flops() {
 }
 
 #[test]
-fn every_preset_fits_the_page_budget() {
+fn every_preset_fits_the_page_budget_with_each_of_its_runs() {
     for p in pclab::config::presets() {
-        assert!(
-            check(&p.config, 784, 10, &Budget::PAGE).is_ok(),
-            "{}",
-            p.name
-        );
+        for run in p.compare.runs(&p.config).unwrap() {
+            assert!(
+                check(&run, 784, 10, &Budget::PAGE).is_ok(),
+                "{} ({:?})",
+                p.name,
+                run.rule
+            );
+        }
     }
 }
 

@@ -297,5 +297,9 @@ fn malformed_replica_messages_are_errors_not_panics() {
     flat.pop();
     assert!(lab.apply(&flat).is_err());
     let record = lab.train(1).unwrap();
-    assert_eq!(get(&record, "step").as_f64(), Some(1.0), "the lab still trains");
+    assert_eq!(
+        get(&record, "step").as_f64(),
+        Some(1.0),
+        "the lab still trains"
+    );
 }
