@@ -20,6 +20,8 @@
 //! - [`metrics`]: PC-vs-BP gradient cosines.
 //! - [`inspect`]: views for the page: predictions, receptive fields, save and load.
 //! - [`bench`]: fixed workloads that measure the engine's speed (timed by the caller).
+//! - [`sampling`]: the network as a generative model: prior, per-layer noise, ancestral
+//!   samples.
 //! - [`train`]: epochs of minibatches: the trainer, its evaluation and its records.
 //! - [`sweep`]: the classification–reconstruction trade-off over λ.
 //!
@@ -46,6 +48,7 @@ pub mod linalg;
 pub mod metrics;
 pub mod network;
 pub mod optimizer;
+pub mod sampling;
 pub mod sweep;
 pub mod train;
 pub mod unrolled;

@@ -8,9 +8,11 @@
 //! - [`record`]: what a step and an evaluation measure.
 
 mod evaluation;
+mod generative;
 mod record;
 
 pub use evaluation::argmax;
+pub use generative::FIT_IMAGES;
 pub use record::{Evaluation, StepRecord};
 
 use crate::activation::Activation;
@@ -25,6 +27,7 @@ use crate::inference::{infer, Clamp, Settled};
 use crate::learning::{bp_gradients, pc_gradients};
 use crate::network::{Gradients, Init, Network, PredictionForm};
 use crate::optimizer::Optimizer;
+use crate::sampling::NoiseModel;
 use crate::unrolled::{settle_with_readout, unroll, Readout, ReadoutGradients};
 use nalgebra::DMatrix;
 use record::{per_sample, trace_record};
@@ -49,6 +52,8 @@ pub struct Trainer {
     last: StepRecord,
     /// The classifier read from the latent (tradeoff).
     classifier: Option<Classifier>,
+    /// The prior and per-layer noise of a network that can be sampled.
+    noise: Option<NoiseModel>,
 }
 
 /// A linear classifier `latent → classes` with a categorical energy, and its optimiser.
@@ -130,6 +135,7 @@ impl Trainer {
         } else {
             None
         };
+        let noise = generative::prior(&config, &data, &sizes).map(|p| NoiseModel::new(&net, p));
         let order = permutation(data.train.len(), config.seed);
         Ok(Trainer {
             config,
@@ -143,6 +149,7 @@ impl Trainer {
             flops: Flops::default(),
             last: StepRecord::default(),
             classifier,
+            noise,
         })
     }
 
@@ -246,6 +253,7 @@ impl Trainer {
             self.net.clone(),
             self.optimizer.clone(),
             self.classifier.clone(),
+            self.noise.clone(),
         );
         let flops_before = self.flops.total();
         let outcome = self.learn(&x, &labels);
@@ -264,7 +272,7 @@ impl Trainer {
                 Ok(&self.last)
             }
             Ok(_) | Err(PcError::NonFinite(_)) => {
-                (self.net, self.optimizer, self.classifier) = before;
+                (self.net, self.optimizer, self.classifier, self.noise) = before;
                 Err(PcError::NonFinite(format!(
                     "training diverged at step {} (the energy or a weight became NaN or infinite); \
                      the last finite weights are kept — lower the learning rates",
@@ -272,7 +280,7 @@ impl Trainer {
                 )))
             }
             Err(e) => {
-                (self.net, self.optimizer, self.classifier) = before;
+                (self.net, self.optimizer, self.classifier, self.noise) = before;
                 Err(e)
             }
         }
@@ -333,6 +341,10 @@ impl Trainer {
                         "BP needs data at both ends of the network".into(),
                     ));
                 };
+                if self.noise.is_some() {
+                    let beliefs = self.explained(images, labels)?;
+                    self.observe(&beliefs)?;
+                }
                 let bp = bp_gradients(&self.net, bottom, top, &mut self.flops)?;
                 let loss = per_sample(bp.loss, b);
                 let record = StepRecord {
@@ -351,6 +363,7 @@ impl Trainer {
                     initial.as_deref(),
                     &mut self.flops,
                 )?;
+                self.observe(&settled.beliefs)?;
                 self.pc_step(&settled, b)
             }
         };
@@ -401,6 +414,7 @@ impl Trainer {
             &mut self.flops,
         )?;
         self.learn_classifier(readout, &settled.beliefs[0])?;
+        self.observe(&settled.beliefs)?;
         let (grads, mut record) = self.pc_step(&settled, b);
         record.loss = record.energy_per_layer[0] + record.energy_per_layer[self.net.depth()];
         Ok((grads, record))
@@ -430,6 +444,7 @@ impl Trainer {
         let settings = self.config.standard();
         let initial = self.latent_init(b)?;
         let run = unroll(&self.net, clamp, &settings, Some(&initial), &mut self.flops)?;
+        self.observe(run.beliefs())?;
         let latent = &run.beliefs()[0];
         let decoder = weighted(&self.net, 1.0 - lambda)?;
         let reconstruction = Readout {
