@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod grads;
+pub mod sample;
 pub mod seeds;
 pub mod settings;
 pub mod sweep;
@@ -37,6 +38,9 @@ enum Command {
     /// Trains the tradeoff experiment at every λ (PC or BP through inference) and prints
     /// test accuracy against reconstruction MSE, one JSON object per λ.
     SweepTradeoff(sweep::SweepArgs),
+    /// Samples a generative run (trained here, or a model saved by the page): one JSON
+    /// line with its noise model (prior and per-layer variances), then one per sample.
+    Sample(sample::SampleArgs),
 }
 
 /// Why a subcommand failed, which decides the exit status.
@@ -91,5 +95,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Grads(args) => grads::run(&args),
         Command::Train(args) => train::run(&args),
         Command::SweepTradeoff(args) => sweep::run(&args),
+        Command::Sample(args) => sample::run(&args),
     }
 }
