@@ -6,7 +6,7 @@ import { REQUEST, REPLY } from '../protocol.js';
 
 // The generation grid: one column per class, SAMPLES samples of it down the rows.
 const CLASSES = 10;
-const SAMPLES = 6;
+const SAMPLES = 5;
 const NOISE_STEP = 0.05;
 
 export function mount(ctx) {
