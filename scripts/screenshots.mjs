@@ -27,9 +27,7 @@ async function train(page, steps) {
 const PREPARE = {
   generation: async (page) => {
     await train(page, 600);
-    await page.getByTestId('generate-class').selectOption('3');
-    await page.getByTestId('generate').click();
-    await page.waitForTimeout(1000);
+    await page.getByTestId('sample-note').filter({ hasText: 'seed' }).waitFor();
   },
   gradients: async (page) => {
     await page.getByTestId('gradient-cosine').waitFor({ timeout: 60_000 });

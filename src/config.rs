@@ -811,6 +811,17 @@ pub struct Schema {
     pub compare: Vec<String>,
     /// The experiment table, with the settings that apply to each.
     pub experiments: Vec<ExperimentSchema>,
+    /// The bounds of a sampling request.
+    pub sampling: SamplingLimits,
+}
+
+/// The bounds of a sampling request (see [`crate::sampling`]), for the page's controls.
+#[derive(Clone, Debug, Serialize)]
+pub struct SamplingLimits {
+    /// The largest noise scale τ.
+    pub max_noise: f64,
+    /// The most samples per request.
+    pub max_samples: usize,
 }
 
 /// One experiment as the page sees it.
@@ -857,6 +868,10 @@ pub fn schema() -> Schema {
                 }
             })
             .collect(),
+        sampling: SamplingLimits {
+            max_noise: crate::sampling::MAX_NOISE,
+            max_samples: crate::sampling::MAX_SAMPLES,
+        },
     }
 }
 

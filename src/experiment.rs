@@ -221,6 +221,12 @@ impl Spec {
         self.bottom == End::Label && self.top == End::Image
     }
 
+    /// Whether the network is a generative model of the image that can be sampled: a class
+    /// or a latent code at layer 0 predicting the image at layer L.
+    pub fn samples(&self) -> bool {
+        self.top == End::Image && self.bottom != End::Image
+    }
+
     /// Whether `view` belongs to this experiment.
     pub fn has(&self, view: View) -> bool {
         self.views.contains(&view)

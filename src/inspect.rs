@@ -163,8 +163,9 @@ pub fn gradient_cosines(
     )
 }
 
-/// A trained model as saved to JSON: the configuration and every block's parameters
-/// (weights row-major, `n_l × n_{l−1}`).
+/// A trained model as saved to JSON: the configuration, every block's parameters
+/// (weights row-major, `n_l × n_{l−1}`) and, where the network can be sampled, its noise
+/// model (format 2; a format-1 file has none, and its noise model is fitted on load).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Model {
@@ -173,9 +174,13 @@ pub struct Model {
     pub sizes: Vec<usize>,
     pub weights: Vec<Vec<f32>>,
     pub biases: Vec<Vec<f32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<crate::sampling::NoiseModel>,
 }
 
-const MODEL_FORMAT: &str = "pclab-model-1";
+const MODEL_FORMAT: &str = "pclab-model-2";
+/// The formats [`load`] reads: 1 is 2 without the noise model.
+const MODEL_FORMATS: [&str; 2] = ["pclab-model-1", MODEL_FORMAT];
 
 /// The run's configuration and parameters as JSON.
 pub fn save(trainer: &Trainer) -> Result<String> {
@@ -194,6 +199,7 @@ pub fn save(trainer: &Trainer) -> Result<String> {
             .iter()
             .map(|b| b.bias.iter().copied().collect())
             .collect(),
+        noise: trainer.noise_model().cloned(),
     };
     serde_json::to_string(&model)
         .map_err(|e| PcError::Config(format!("the model cannot be written as JSON: {e}")))
@@ -203,9 +209,9 @@ pub fn save(trainer: &Trainer) -> Result<String> {
 pub fn load(json: &str, data: crate::data::Split) -> Result<Trainer> {
     let model: Model = serde_json::from_str(json)
         .map_err(|e| PcError::Config(format!("not a pclab model file: {e}")))?;
-    if model.format != MODEL_FORMAT {
+    if !MODEL_FORMATS.contains(&model.format.as_str()) {
         return Err(PcError::Config(format!(
-            "model format {:?} is not {MODEL_FORMAT:?}",
+            "model format {:?} is not one of {MODEL_FORMATS:?}",
             model.format
         )));
     }
@@ -247,6 +253,13 @@ pub fn load(json: &str, data: crate::data::Split) -> Result<Trainer> {
     }
     let mut trainer = Trainer::new(model.config, data)?;
     trainer.set_parameters(params)?;
+    // A model that can be sampled carries its noise model; one saved before noise models
+    // existed gets it fitted in one pass over the training data.
+    match model.noise {
+        Some(noise) => trainer.set_noise_model(noise)?,
+        None if trainer.noise_model().is_some() => trainer.fit_noise(crate::train::FIT_IMAGES)?,
+        None => {}
+    }
     Ok(trainer)
 }
 

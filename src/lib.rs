@@ -22,6 +22,8 @@
 //! - [`dynamics`]: a decoder's inference step by step (latent distance, reconstruction,
 //!   class read-out), PC-trained against BP-trained.
 //! - [`bench`]: fixed workloads that measure the engine's speed (timed by the caller).
+//! - [`sampling`]: the network as a generative model: prior, per-layer noise, ancestral
+//!   samples.
 //! - [`train`]: epochs of minibatches: the trainer, its evaluation and its records.
 //! - [`sweep`]: the classification–reconstruction trade-off over λ.
 //!
@@ -49,6 +51,7 @@ pub mod linalg;
 pub mod metrics;
 pub mod network;
 pub mod optimizer;
+pub mod sampling;
 pub mod sweep;
 pub mod train;
 pub mod unrolled;

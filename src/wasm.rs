@@ -318,13 +318,38 @@ impl Lab {
         to_js(&inspect::classify_explained(&self.trainer, pixels).map_err(error)?)
     }
 
-    /// `n` images generated from class `label`, 784 pixels each.
-    pub fn generate(&self, label: usize, n: usize) -> Result<Vec<f32>, JsError> {
-        let images = self
-            .trainer
-            .generate(&vec![label; n.clamp(1, 64)])
-            .map_err(error)?;
-        Ok(row_major(&images))
+    /// `count` ancestral samples of the run as a generative model, 784 pixels each (see
+    /// `crate::sampling`): class `class` clamped at layer 0 (`undefined`: layer 0 drawn from
+    /// the prior), noise scale `noise` (0: the mean prediction), random seed `seed`, and
+    /// the image's pixels drawn too when `pixels`. Every argument is checked by the engine.
+    pub fn sample(
+        &self,
+        class: Option<usize>,
+        count: usize,
+        noise: f64,
+        seed: u32,
+        pixels: bool,
+    ) -> Result<Vec<f32>, JsError> {
+        let request = crate::sampling::SampleRequest {
+            class,
+            count,
+            noise,
+            pixels: if pixels {
+                crate::sampling::Pixels::Sample
+            } else {
+                crate::sampling::Pixels::Mean
+            },
+            seed: u64::from(seed),
+        };
+        let layers = self.trainer.sample(&request).map_err(error)?;
+        Ok(layers.last().map(row_major).unwrap_or_default())
+    }
+
+    /// The run's noise model (prior and per-layer variances), or `null` where the run is
+    /// not a generative model of the image.
+    #[wasm_bindgen(js_name = noiseModel)]
+    pub fn noise_model(&self) -> Result<JsValue, JsError> {
+        to_js(&self.trainer.noise_model())
     }
 
     /// Up to `n` receptive fields of the weights that touch the image, each in [0, 1].

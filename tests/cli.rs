@@ -502,3 +502,141 @@ fn dynamics_refuses_what_it_cannot_do() {
     assert_usage(&bad("--experiment classify"), &["no inferred latent"]);
     assert_usage(&bad("--preset generation"), &["no inferred latent"]);
 }
+
+/// The image lines of a `pclab sample` run.
+fn samples(run: &Run) -> Vec<Value> {
+    run.lines()
+        .into_iter()
+        .filter(|l| l.get("image").is_some())
+        .collect()
+}
+
+#[test]
+fn sample_prints_the_noise_model_then_each_sample_reproducibly() {
+    let files = tiny_idx(&temp_dir("sample"));
+    let args = "--hidden 8 --T 3 --count 3 --class 2 --sample-seed 5";
+    let run = pclab(&with_idx(&files, "sample", args));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines = run.lines();
+    assert_eq!(lines[0]["epoch"], 1, "the training epoch first");
+    let variances = lines[1]["noise_model"]["variances"].as_array().unwrap();
+    assert_eq!(variances.len(), 2, "one per layer below the class");
+    let images = samples(&run);
+    assert_eq!(images.len(), 3);
+    for (i, line) in images.iter().enumerate() {
+        assert_eq!(line["class"], 2);
+        assert_eq!(line["index"], i);
+        assert_eq!(line["image"].as_array().unwrap().len(), 64);
+        assert_eq!(
+            (line["rows"].clone(), line["cols"].clone()),
+            (8.into(), 8.into())
+        );
+    }
+    assert_ne!(images[0]["image"], images[1]["image"], "two samples differ");
+    assert_eq!(samples(&pclab(&with_idx(&files, "sample", args))), images);
+    let other = pclab(&with_idx(
+        &files,
+        "sample",
+        &format!("{args} --sample-seed=6"),
+    ));
+    assert_ne!(samples(&other), images, "another seed, other samples");
+
+    // τ = 0: every sample is the mean prediction; every class by default.
+    let mean = pclab(&with_idx(
+        &files,
+        "sample",
+        "--hidden 8 --T 3 --count 2 --noise 0",
+    ));
+    let images = samples(&mean);
+    assert_eq!(images.len(), 20, "two of each class");
+    assert_eq!(images[0]["image"], images[1]["image"]);
+    assert_ne!(
+        images[0]["image"], images[2]["image"],
+        "class 0 and class 1"
+    );
+}
+
+#[test]
+fn sample_loads_a_saved_model() {
+    let dir = temp_dir("sample-model");
+    let files = tiny_idx(&dir);
+    let split = pclab::data::Split {
+        train: pclab::data::load_idx_files(&files[0], &files[1], 10).unwrap(),
+        test: pclab::data::load_idx_files(&files[2], &files[3], 10).unwrap(),
+    };
+    let config = Config::preset("generation")
+        .unwrap()
+        .with_settings([("hidden", "8"), ("steps", "3")])
+        .unwrap();
+    let mut trainer = pclab::train::Trainer::new(config, split).unwrap();
+    trainer.step().unwrap();
+    let path = dir.join("model.json");
+    std::fs::write(&path, pclab::inspect::save(&trainer).unwrap()).unwrap();
+    let model = path.display().to_string();
+    let run = pclab(&with_idx(
+        &files,
+        "sample",
+        &format!("--model {model} --class prior --count 2"),
+    ));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines = run.lines();
+    assert_eq!(
+        lines[0]["noise_model"],
+        serde_json::to_value(trainer.noise_model().unwrap()).unwrap(),
+        "no training: the model's own noise"
+    );
+    assert!(samples(&run).iter().all(|l| l["class"].is_null()));
+    assert_usage(
+        &pclab(&with_idx(
+            &files,
+            "sample",
+            &format!("--model {model} --hidden 8"),
+        )),
+        &["--model brings its own settings"],
+    );
+    let missing = pclab_str("sample --model /nonexistent/model.json");
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("/nonexistent/model.json"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn sample_arguments_out_of_bounds_are_usage_errors() {
+    for (args, needle) in [
+        ("sample --count 0", "--count"),
+        ("sample --count 1025", "--count"),
+        ("sample --noise -1", "noise scale"),
+        ("sample --noise 4.5", "noise scale"),
+        ("sample --noise nan", "noise scale"),
+        ("sample --pixels blurry", "mean or sample"),
+        ("sample --class three", "a class number, all or prior"),
+        ("sample --seeds 0..2", "--seeds does not apply"),
+        (
+            "sample --experiment classify",
+            "sample needs a generative run",
+        ),
+        (
+            "sample --preset compression --rule bp",
+            "sample needs a generative run",
+        ),
+        ("sample --model m.json --epochs 2", "--epochs"),
+    ] {
+        assert_usage(&pclab_str(args), &[needle]);
+    }
+    let files = tiny_idx(&temp_dir("sample-bad-class"));
+    assert_usage(
+        &pclab(&with_idx(&files, "sample", "--hidden 8 --T 3 --class 10")),
+        &["class 10 is out of range"],
+    );
+    assert_usage(
+        &pclab(&with_idx(
+            &files,
+            "sample",
+            "--preset compression --hidden 8 --latent 4 --T 3 --class all",
+        )),
+        &["use --class prior"],
+    );
+}

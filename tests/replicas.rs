@@ -150,7 +150,7 @@ fn more_replicas_than_samples_leave_some_shards_empty_and_still_agree() {
 #[test]
 fn shards_cover_the_minibatch_once() {
     for batch in [1, 7, 128, 250] {
-        for count in 1..=9 {
+        for count in 1..=MAX_SHARDS {
             let rows: Vec<usize> = (0..count)
                 .flat_map(|k| Shard::new(k, count).unwrap().rows(batch))
                 .collect();
@@ -195,6 +195,43 @@ fn a_batch_mean_energy_keeps_its_whole_batch_precision_on_a_part() {
             e.on_part(part, whole),
             e,
             "{sum} is a plain sum over samples"
+        );
+    }
+}
+
+#[test]
+fn the_noise_model_learns_alike_on_replicas() {
+    let c = config(
+        "generation",
+        &[("hidden", "16,32"), ("batch", "25"), ("T", "5")],
+    );
+    assert_replicas_agree(c.clone());
+    let steps = 20;
+    let mut one = Trainer::new(c.clone(), data()).unwrap();
+    let mut two: Vec<Trainer> = (0..2)
+        .map(|_| Trainer::new(c.clone(), data()).unwrap())
+        .collect();
+    for _ in 0..steps {
+        one.step().unwrap();
+        let mut total = two[0].contribute(Shard::new(0, 2).unwrap()).unwrap();
+        total
+            .add(&two[1].contribute(Shard::new(1, 2).unwrap()).unwrap())
+            .unwrap();
+        for t in &mut two {
+            t.apply(&total).unwrap();
+        }
+    }
+    let (a, b) = (one.noise_model().unwrap(), two[0].noise_model().unwrap());
+    assert_eq!(
+        two[1].noise_model(),
+        Some(b),
+        "the replicas' noise models are the same"
+    );
+    assert_eq!(a.batches, b.batches);
+    for (x, y) in a.variances.iter().zip(&b.variances) {
+        assert!(
+            (x - y).abs() <= 1e-4 * x.abs(),
+            "σ² {y} on two replicas against {x} on one"
         );
     }
 }

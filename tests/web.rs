@@ -303,3 +303,56 @@ fn malformed_replica_messages_are_errors_not_panics() {
         "the lab still trains"
     );
 }
+
+#[wasm_bindgen_test]
+fn the_generation_run_samples_across_the_boundary_and_refuses_bad_requests() {
+    let config = preset_config("generation").unwrap();
+    set(
+        &config,
+        "hidden",
+        js_sys::Array::of2(&16.into(), &32.into()),
+    );
+    set(&config, "steps", 5);
+    let mut lab = Lab::new(config, DATA, None, None).unwrap();
+    lab.train(3).unwrap();
+    let model = lab.noise_model().unwrap();
+    assert_eq!(get(&model, "batches").as_f64(), Some(3.0));
+    let variances = js_sys::Array::from(&get(&model, "variances"));
+    assert_eq!(variances.length(), 3);
+
+    let a = lab.sample(Some(3), 2, 1.0, 7, false).unwrap();
+    assert_eq!(a.len(), 2 * 784);
+    assert_eq!(
+        lab.sample(Some(3), 2, 1.0, 7, false).unwrap(),
+        a,
+        "the seed reproduces"
+    );
+    assert_ne!(a[..784], a[784..], "two samples of a 3 differ");
+    assert_ne!(lab.sample(Some(3), 2, 1.0, 8, false).unwrap(), a);
+    let mean = lab.sample(Some(3), 2, 0.0, 7, false).unwrap();
+    assert_eq!(
+        mean[..784],
+        mean[784..],
+        "noise 0: the mean prediction, twice"
+    );
+    assert_eq!(lab.sample(None, 1, 1.0, 0, true).unwrap().len(), 784);
+
+    for (class, count, noise, needle) in [
+        (Some(10), 1, 1.0, "class 10"),
+        (Some(usize::MAX), 1, 1.0, "out of range"),
+        (Some(0), 0, 1.0, "number of samples"),
+        (Some(0), 100_000, 1.0, "number of samples"),
+        (Some(0), 1, f64::NAN, "noise scale"),
+        (Some(0), 1, -1.0, "noise scale"),
+        (Some(0), 1, f64::INFINITY, "noise scale"),
+    ] {
+        let e = lab.sample(class, count, noise, 0, false).err().unwrap();
+        assert!(message(e).contains(needle), "{class:?} {count} {noise}");
+    }
+    let classify = Lab::new(small_config(), DATA, None, None).unwrap();
+    assert!(
+        message(classify.sample(Some(0), 1, 1.0, 0, false).err().unwrap())
+            .contains("not a generative model")
+    );
+    assert!(classify.noise_model().unwrap().is_null());
+}

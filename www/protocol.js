@@ -69,7 +69,9 @@ export const ANSWER = Object.freeze({
  * @typedef {{ type: 'play'|'pause'|'step'|'reset'|'bench'|'save', id: number }} ControlRequest
  * @typedef {{ type: 'classify', id: number, pixels: Float32Array }} ClassifyRequest
  *   784 pixels in [0, 1].
- * @typedef {{ type: 'generate', id: number, label: number, n: number }} GenerateRequest
+ * @typedef {{ type: 'generate', id: number, classes: number[], count: number, noise: number, seed: number, pixels: boolean }} GenerateRequest
+ *   `count` samples of each class at noise scale `noise` (0: the mean prediction); answered by
+ *   { classes, count, noise, seed, images: one Float32Array per class, model: the noise model }.
  * @typedef {{ type: 'gradients', id: number, ts: number[], rate: number }} GradientsRequest
  * @typedef {{ type: 'sweep', id: number, lambdas: number[], steps: number }} SweepRequest
  * @typedef {{ type: 'load', id: number, json: string }} LoadRequest

@@ -382,9 +382,11 @@ const handlers = {
     lastDrawn = pixels;
     post({ type: REPLY.CLASSIFIED, re: id, result });
   },
-  [REQUEST.GENERATE]({ id, label, n }) {
-    const images = first().generate(label, n);
-    post({ type: REPLY.GENERATED, re: id, label, images }, [images.buffer]);
+  [REQUEST.GENERATE]({ id, classes, count, noise, seed, pixels }) {
+    const lab = first();
+    const images = classes.map((k) => lab.sample(k, count, noise, seed, pixels));
+    const model = lab.noiseModel();
+    post({ type: REPLY.GENERATED, re: id, classes, count, noise, seed, images, model }, images.map((a) => a.buffer));
   },
   [REQUEST.GRADIENTS]: (msg) => startJob(gradientJob(msg)),
   [REQUEST.SWEEP]: (msg) => startJob(sweepJob(msg)),

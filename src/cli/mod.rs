@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod dynamics;
 pub mod grads;
+pub mod sample;
 pub mod seeds;
 pub mod settings;
 pub mod sweep;
@@ -42,6 +43,9 @@ enum Command {
     /// identical batches and prints each one's inference of the same test digits: one JSON
     /// object per rule, digit and inference step t.
     Dynamics(dynamics::DynamicsArgs),
+    /// Samples a generative run (trained here, or a model saved by the page): one JSON
+    /// line with its noise model (prior and per-layer variances), then one per sample.
+    Sample(sample::SampleArgs),
 }
 
 /// Why a subcommand failed, which decides the exit status.
@@ -97,5 +101,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Train(args) => train::run(&args),
         Command::SweepTradeoff(args) => sweep::run(&args),
         Command::Dynamics(args) => dynamics::run(&args),
+        Command::Sample(args) => sample::run(&args),
     }
 }

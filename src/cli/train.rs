@@ -84,7 +84,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             seed,
             ..config.clone()
         };
-        finals.push(train(config, data.clone(), epochs)?);
+        finals.push(train(config, data.clone(), epochs)?.1);
     }
     let accuracy: Vec<Option<f64>> = finals.iter().map(|e| e.accuracy).collect();
     let mse: Vec<Option<f64>> = finals.iter().map(|e| e.mse).collect();
@@ -94,9 +94,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
-/// One run of `epochs` epochs, printing a JSON line per epoch; returns the last
-/// evaluation.
-fn train(config: Config, data: Split, epochs: usize) -> Result<Evaluation, Failure> {
+/// One run of `epochs` epochs, printing a JSON line per epoch; returns the trained run and
+/// its last evaluation.
+pub fn train(config: Config, data: Split, epochs: usize) -> Result<(Trainer, Evaluation), Failure> {
     let seed = config.seed;
     let mut trainer = Trainer::with_budget(config, data, &Budget::NATIVE).map_err(runtime)?;
     let per_epoch = trainer.steps_per_epoch();
@@ -145,5 +145,6 @@ fn train(config: Config, data: Split, epochs: usize) -> Result<Evaluation, Failu
         std::io::stdout().flush().map_err(runtime)?;
         eval = Some(evaluation);
     }
-    eval.ok_or_else(|| usage("--epochs must be at least 1"))
+    let eval = eval.ok_or_else(|| usage("--epochs must be at least 1"))?;
+    Ok((trainer, eval))
 }

@@ -29,7 +29,7 @@ pub fn argmax(values: impl Iterator<Item = F>) -> usize {
 impl Trainer {
     /// Standard inference without the accumulated weight gradient (for looking, not
     /// learning).
-    fn looking(&self) -> Standard {
+    pub(super) fn looking(&self) -> Standard {
         Standard {
             accumulate_weight_grads: false,
             ..self.config.standard()

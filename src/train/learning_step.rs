@@ -8,6 +8,7 @@
 //! each learn from one [`Shard`] and apply the same sum never drift apart:
 //! `∂θ = Σ_k ∂θ(shard k)`.
 
+use super::generative::feedforward_explained;
 use super::record::{per_sample, trace_record};
 use super::{Beliefs, StepRecord, F};
 use crate::config::Config;
@@ -18,6 +19,7 @@ use crate::flops::Flops;
 use crate::inference::{infer, Clamp, Settled};
 use crate::learning::{bp_gradients, pc_gradients};
 use crate::network::{BlockGradient, Gradients, Network};
+use crate::sampling::BatchMoments;
 use crate::unrolled::{settle_with_readout, unroll, Readout};
 use nalgebra::DMatrix;
 use std::borrow::Cow;
@@ -72,6 +74,8 @@ pub struct Contribution {
     pub flops: Flops,
     /// Samples in this shard (0: a replica with no rows of a short last minibatch).
     pub samples: usize,
+    /// The sums the noise model learns from (a run that can be sampled).
+    pub moments: Option<BatchMoments>,
 }
 
 /// A layer energy's batch-dependent precision taken from the whole batch (see
@@ -124,6 +128,8 @@ pub(super) struct LearningStep<'a> {
     pub classifier: Option<&'a Network<F>>,
     /// Samples in the whole minibatch (the records' divisor).
     pub whole: usize,
+    /// Whether the run learns a noise model (and so needs the beliefs' moments).
+    pub noise: bool,
 }
 
 impl LearningStep<'_> {
@@ -132,11 +138,14 @@ impl LearningStep<'_> {
         let mut flops = Flops::default();
         let net = on_part(self.net, images.nrows(), self.whole)?;
         let spec = self.config.experiment.spec();
+        let mut moments = None;
         let (grads, classifier, record) = match self.config.rule {
             Rule::BpThroughInference => {
-                self.bp_through_inference(&net, images, labels, &mut flops)?
+                self.bp_through_inference(&net, images, labels, &mut moments, &mut flops)?
             }
-            Rule::Pc if spec.classifier => self.pc_tradeoff(&net, images, labels, &mut flops)?,
+            Rule::Pc if spec.classifier => {
+                self.pc_tradeoff(&net, images, labels, &mut moments, &mut flops)?
+            }
             Rule::Bp => {
                 // BP trains the feedforward map from what is observed: an autoencoder
                 // from the image where layer 0 is a latent.
@@ -153,6 +162,10 @@ impl LearningStep<'_> {
                         "BP needs data at both ends of the network".into(),
                     ));
                 };
+                if self.noise {
+                    let beliefs = feedforward_explained(&net, bottom, top)?;
+                    moments = Some(BatchMoments::of(&net, &beliefs)?);
+                }
                 let bp = bp_gradients(&net, bottom, top, &mut flops)?;
                 let loss = per_sample(bp.loss, self.whole);
                 let record = StepRecord {
@@ -178,6 +191,7 @@ impl LearningStep<'_> {
                     initial.as_deref(),
                     &mut flops,
                 )?;
+                self.observe(&net, &settled.beliefs, &mut moments)?;
                 let (grads, record) = self.pc_step(&net, &settled, &mut flops);
                 (grads, None, record)
             }
@@ -188,7 +202,21 @@ impl LearningStep<'_> {
             record,
             flops,
             samples: images.nrows(),
+            moments,
         })
+    }
+
+    /// The moments of `beliefs` for the noise model, if the run learns one.
+    fn observe(
+        &self,
+        net: &Network<F>,
+        beliefs: &[DMatrix<F>],
+        moments: &mut Option<BatchMoments>,
+    ) -> Result<()> {
+        if self.noise {
+            *moments = Some(BatchMoments::of(net, beliefs)?);
+        }
+        Ok(())
     }
 
     /// The contribution of a shard with no rows: zero gradients, nothing recorded.
@@ -199,6 +227,7 @@ impl LearningStep<'_> {
             record: StepRecord::default(),
             flops: Flops::default(),
             samples: 0,
+            moments: None,
         }
     }
 
@@ -235,6 +264,7 @@ impl LearningStep<'_> {
         net: &Network<F>,
         images: &DMatrix<F>,
         labels: &DMatrix<F>,
+        moments: &mut Option<BatchMoments>,
         flops: &mut Flops,
     ) -> Result<(Gradients<F>, Option<Gradients<F>>, StepRecord)> {
         let decoder = weighted(net, 1.0 - self.config.lambda)?;
@@ -252,6 +282,7 @@ impl LearningStep<'_> {
             flops,
         )?;
         let head = classifier_gradients(readout, &settled.beliefs[0], flops)?;
+        self.observe(net, &settled.beliefs, moments)?;
         let (grads, mut record) = self.pc_step(net, &settled, flops);
         record.loss = record.energy_per_layer[0] + record.energy_per_layer[net.depth()];
         Ok((grads, Some(head.parameters), record))
@@ -268,6 +299,7 @@ impl LearningStep<'_> {
         net: &Network<F>,
         images: &DMatrix<F>,
         labels: &DMatrix<F>,
+        moments: &mut Option<BatchMoments>,
         flops: &mut Flops,
     ) -> Result<(Gradients<F>, Option<Gradients<F>>, StepRecord)> {
         let b = images.nrows();
@@ -285,6 +317,7 @@ impl LearningStep<'_> {
             Some(&initial),
             flops,
         )?;
+        self.observe(net, run.beliefs(), moments)?;
         let latent = &run.beliefs()[0];
         let decoder = weighted(net, 1.0 - lambda)?;
         let reconstruction = Readout {
@@ -352,7 +385,13 @@ impl Contribution {
         if self.samples == 0 {
             self.record = other.record.clone();
             self.samples = other.samples;
+            self.moments = other.moments.clone();
             return Ok(());
+        }
+        match (&mut self.moments, &other.moments) {
+            (Some(a), Some(b)) => a.add(b)?,
+            (None, None) => {}
+            _ => return Err(mismatch()),
         }
         self.samples += other.samples;
         let (a, b) = (&mut self.record, &other.record);
@@ -391,6 +430,7 @@ impl Contribution {
             trace_layers as f64,
             f64::from(u8::from(self.classifier.is_some())),
             self.samples as f64,
+            f64::from(u8::from(self.moments.is_some())),
         ];
         for grads in std::iter::once(&self.grads).chain(&self.classifier) {
             for block in &grads.blocks {
@@ -406,6 +446,11 @@ impl Contribution {
         }
         let f = self.flops;
         out.extend([f.inference as f64, f.learning as f64, f.bp as f64]);
+        if let Some(m) = &self.moments {
+            out.extend(&m.squared_errors);
+            out.extend(&m.latent_sum);
+            out.extend(&m.latent_squares);
+        }
         out
     }
 
@@ -432,6 +477,7 @@ impl Contribution {
         let (layers, states, trace_layers) = (count("layers")?, count("states")?, count("trace")?);
         let has_classifier = count("classifier")? == 1;
         let samples = count("samples")?;
+        let has_moments = count("moments")? == 1;
         if has_classifier != classifier.is_some() {
             return Err(bad("the classifier does not match"));
         }
@@ -440,7 +486,10 @@ impl Contribution {
             .flat_map(|n| n.blocks())
             .map(|b| b.weight.len() + b.bias.len())
             .sum();
-        let expected = HEADER + params + 2 + layers + states + trace_layers * states + 3;
+        let (depth, n0) = (net.depth(), net.sizes()[0]);
+        let moments_len = if has_moments { depth + 2 * n0 } else { 0 };
+        let expected =
+            HEADER + params + 2 + layers + states + trace_layers * states + 3 + moments_len;
         if flat.len() != expected {
             return Err(bad("its length does not fit the network"));
         }
@@ -481,6 +530,12 @@ impl Contribution {
         {
             return Err(bad("FLOP counts"));
         }
+        let moments = has_moments.then(|| BatchMoments {
+            samples,
+            squared_errors: take(depth).to_vec(),
+            latent_sum: take(n0).to_vec(),
+            latent_squares: take(n0).to_vec(),
+        });
         Ok(Contribution {
             grads,
             classifier,
@@ -498,14 +553,16 @@ impl Contribution {
                 bp: f[2] as u64,
             },
             samples,
+            moments,
         })
     }
 }
 
 /// The version of [`Contribution::to_flat`]'s layout.
 const FORMAT: f64 = 1.0;
-/// Numbers in its header: format, layers, states, trace layers, classifier, samples.
-const HEADER: usize = 6;
+/// Numbers in its header: format, layers, states, trace layers, classifier, samples,
+/// moments.
+const HEADER: usize = 7;
 
 /// `a += b` block by block; `None` if the shapes differ.
 fn add_gradients(a: &mut Gradients<F>, b: &Gradients<F>) -> Option<()> {

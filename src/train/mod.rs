@@ -8,10 +8,12 @@
 //! - [`record`]: what a step and an evaluation measure.
 
 mod evaluation;
+mod generative;
 mod learning_step;
 mod record;
 
 pub use evaluation::argmax;
+pub use generative::FIT_IMAGES;
 pub use learning_step::{Contribution, Shard, MAX_SHARDS};
 pub use record::{Evaluation, StepRecord};
 
@@ -26,6 +28,7 @@ use crate::flops::Flops;
 use crate::inference::Clamp;
 use crate::network::{Init, Network, PredictionForm};
 use crate::optimizer::Optimizer;
+use crate::sampling::NoiseModel;
 use learning_step::{data_at, latent_init, LearningStep};
 use nalgebra::DMatrix;
 
@@ -49,6 +52,8 @@ pub struct Trainer {
     last: StepRecord,
     /// The classifier read from the latent (tradeoff).
     classifier: Option<Classifier>,
+    /// The prior and per-layer noise of a network that can be sampled.
+    noise: Option<NoiseModel>,
 }
 
 /// A linear classifier `latent → classes` with a categorical energy, and its optimiser.
@@ -120,6 +125,7 @@ impl Trainer {
         } else {
             None
         };
+        let noise = generative::prior(&config, &data, &sizes).map(|p| NoiseModel::new(&net, p));
         let order = permutation(data.train.len(), config.seed);
         Ok(Trainer {
             config,
@@ -133,6 +139,7 @@ impl Trainer {
             flops: Flops::default(),
             last: StepRecord::default(),
             classifier,
+            noise,
         })
     }
 
@@ -258,6 +265,7 @@ impl Trainer {
             net: &self.net,
             classifier: self.classifier_network(),
             whole: indices.len(),
+            noise: self.noise.is_some(),
         };
         let outcome = if rows.is_empty() {
             Ok(learning.nothing())
@@ -281,6 +289,7 @@ impl Trainer {
             self.net.clone(),
             self.optimizer.clone(),
             self.classifier.clone(),
+            self.noise.clone(),
         );
         let flops_before = self.flops.total();
         self.flops.inference += total.flops.inference;
@@ -303,18 +312,22 @@ impl Trainer {
                 Ok(&self.last)
             }
             Ok(()) | Err(PcError::NonFinite(_)) => {
-                (self.net, self.optimizer, self.classifier) = before;
+                (self.net, self.optimizer, self.classifier, self.noise) = before;
                 Err(self.diverged())
             }
             Err(e) => {
-                (self.net, self.optimizer, self.classifier) = before;
+                (self.net, self.optimizer, self.classifier, self.noise) = before;
                 Err(e)
             }
         }
     }
 
-    /// One optimiser step of the network and of the classifier by `total`'s gradients.
+    /// One optimiser step of the network and of the classifier by `total`'s gradients; the
+    /// noise model takes in the batch's beliefs (before the weights move).
     fn update(&mut self, total: &Contribution) -> Result<()> {
+        if let (Some(model), Some(moments)) = (self.noise.as_mut(), &total.moments) {
+            model.observe_moments(&self.net, moments)?;
+        }
         self.optimizer
             .step(&mut self.net, &total.grads, &mut self.flops)?;
         match (self.classifier.as_mut(), &total.classifier) {

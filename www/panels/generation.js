@@ -4,19 +4,59 @@ import { panel, el, button } from '../dom.js';
 import { drawDigits, pngButton } from '../plots.js';
 import { REQUEST, REPLY } from '../protocol.js';
 
-const N = 10;
+// The generation grid: one column per class, SAMPLES samples of it down the rows.
+const CLASSES = 10;
+const SAMPLES = 5;
+const NOISE_STEP = 0.05;
 
 export function mount(ctx) {
   const { tools, body } = panel({ name: 'generation', title: 'Generation', help: 'Clamp a class at the top and let the network predict the image layer by layer.' });
-  const label = el('select', { 'data-testid': 'generate-class', 'aria-label': 'class' },
-    Array.from({ length: 10 }, (_, k) => el('option', { value: k }, String(k))));
-  const canvas = el('canvas', { 'data-testid': 'generated', class: 'digits' });
-  const request = () => ctx.send({ type: REQUEST.GENERATE, label: Number(label.value), n: N });
-  label.addEventListener('change', request);
-  body.append(el('div', { class: 'row' }, el('label', {}, 'class ', label), button('generate', request, { 'data-testid': 'generate' })), canvas);
-  tools.append(pngButton(() => canvas, 'pclab-generated.png'));
+  // Ancestral samples (src/sampling.rs): each column clamps one class at layer 0 and draws
+  // every layer below around its prediction, with the noise the network learned, scaled by
+  // the noise scale; 0 gives the deterministic mean prediction in every row.
+  const { max_noise: maxNoise } = ctx.schema.sampling;
+  const noise = el('input', {
+    type: 'range', min: 0, max: maxNoise, step: NOISE_STEP, value: 1,
+    'data-testid': 'sample-noise', 'aria-label': 'noise scale',
+    title: 'Scales the learned noise σ of every layer: 0 is the mean prediction, 1 the model as learned.',
+  });
+  const noiseValue = el('output', { 'data-testid': 'sample-noise-value' }, '1.00');
+  const pixels = el('input', {
+    type: 'checkbox', 'data-testid': 'sample-pixels',
+    title: 'Draw the pixels too (adds the image layer’s own noise); off: each image is the mean given the layer above.',
+  });
+  let seed = 0;
+  const classes = Array.from({ length: CLASSES }, (_, k) => k);
+  const canvas = el('canvas', { 'data-testid': 'generated', class: 'digits', role: 'img', 'aria-label': 'sampled digits: one column per class' });
+  const note = el('p', { class: 'note', 'data-testid': 'sample-note' }, 'Train a few steps to see samples.');
+  const request = () => ctx.send({ type: REQUEST.GENERATE, classes, count: SAMPLES, noise: Number(noise.value), seed, pixels: pixels.checked });
+  noise.addEventListener('input', () => {
+    noiseValue.textContent = Number(noise.value).toFixed(2);
+    request();
+  });
+  pixels.addEventListener('change', request);
+  const resample = button('resample', () => {
+    seed = (seed + 1) >>> 0;
+    request();
+  }, { 'data-testid': 'resample', title: 'Draw new noise (the next seed).' });
+  body.append(
+    el('div', { class: 'row' }, el('label', {}, 'noise scale ', noise, ' ', noiseValue), el('label', {}, pixels, ' sample pixels'), resample),
+    canvas, note,
+  );
+  tools.append(pngButton(() => canvas, 'pclab-samples.png'));
 
-  ctx.on(REPLY.GENERATED, ({ images }) => drawDigits(canvas, images, { cols: N, scale: 2 }));
+  ctx.on(REPLY.GENERATED, ({ images, count, noise: tau, seed: drawn, model }) => {
+    // One array per class (count × 784) → rows of samples, one column per class.
+    const grid = new Float32Array(images.length * count * 784);
+    images.forEach((image, c) => {
+      for (let r = 0; r < count; r++) grid.set(image.subarray(r * 784, (r + 1) * 784), (r * images.length + c) * 784);
+    });
+    drawDigits(canvas, grid, { cols: images.length, scale: 2 });
+    const variances = model.variances.map((v) => v.toPrecision(2)).join(', ');
+    note.textContent = tau === 0
+      ? 'Noise 0: every row is the mean prediction of its class (the deterministic generation).'
+      : `Columns: classes 0–9; rows: samples (seed ${drawn}). Learned variances σ² per layer, top to image: ${variances} (over ${model.batches} batches).`;
+  });
   // Refresh live while a generative network trains.
   ctx.on(REPLY.VISUALS, () => {
     if (ctx.experiment().views.includes('generation')) request();
