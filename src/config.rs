@@ -793,7 +793,28 @@ pub struct Schema {
     pub compare: Vec<String>,
     /// The experiment table, with the settings that apply to each.
     pub experiments: Vec<ExperimentSchema>,
+    /// The bounds of a trade-off sweep's plan.
+    pub sweep: SweepLimits,
 }
+
+/// The bounds of a trade-off sweep (`crate::sweep::Plan`): its λ values, its seeds per
+/// rule and λ, and the training steps of each run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SweepLimits {
+    /// The most λ values.
+    pub lambdas: usize,
+    /// The most seeds.
+    pub seeds: usize,
+    /// The most training steps of one run.
+    pub steps: usize,
+}
+
+/// The sweep's bounds, for the engine, the CLI and the page.
+pub const SWEEP_LIMITS: SweepLimits = SweepLimits {
+    lambdas: 101,
+    seeds: 100,
+    steps: 1_000_000,
+};
 
 /// One experiment as the page sees it.
 #[derive(Clone, Debug, Serialize)]
@@ -839,6 +860,7 @@ pub fn schema() -> Schema {
                 }
             })
             .collect(),
+        sweep: SWEEP_LIMITS,
     }
 }
 

@@ -21,7 +21,8 @@
 //! - [`inspect`]: views for the page: predictions, receptive fields, save and load.
 //! - [`bench`]: fixed workloads that measure the engine's speed (timed by the caller).
 //! - [`train`]: epochs of minibatches: the trainer, its evaluation and its records.
-//! - [`sweep`]: the classification–reconstruction trade-off over λ.
+//! - [`sweep`]: the classification–reconstruction trade-off over λ, rules and seeds.
+//! - [`stats`]: mean ± sample standard deviation over seeds.
 //!
 //! The modules form layers without import cycles (checked by `tests/layering.rs`): the
 //! network knows nothing of inference, inference nothing of learning rules, the trainer
@@ -46,6 +47,7 @@ pub mod linalg;
 pub mod metrics;
 pub mod network;
 pub mod optimizer;
+pub mod stats;
 pub mod sweep;
 pub mod train;
 pub mod unrolled;

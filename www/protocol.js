@@ -71,7 +71,8 @@ export const ANSWER = Object.freeze({
  *   784 pixels in [0, 1].
  * @typedef {{ type: 'generate', id: number, label: number, n: number }} GenerateRequest
  * @typedef {{ type: 'gradients', id: number, ts: number[], rate: number }} GradientsRequest
- * @typedef {{ type: 'sweep', id: number, lambdas: number[], steps: number }} SweepRequest
+ * @typedef {{ type: 'sweep', id: number, lambdas: number[], seeds: number, steps: number }} SweepRequest
+ *   Both rules, `seeds` seeds from the run's own, `steps` minibatches per run.
  * @typedef {{ type: 'load', id: number, json: string }} LoadRequest
  * @typedef {{ type: 'setData', id: number, images: Uint8Array, labels: Uint8Array }} SetDataRequest
  * @typedef {{ type: 'replay', id: number, index: number }} ReplayRequest
@@ -86,6 +87,8 @@ export const ANSWER = Object.freeze({
  *   The loaded model's own configuration: the page's state follows it.
  * @typedef {{ type: 'replay', re: number, index: number, replay: object }} ReplayReply
  *   The first run's replay of that test digit (src/inspect.rs Replay).
+ * @typedef {{ type: 'tradeoff', re: number, points: object[], summary: object[] }} TradeoffReply
+ *   Every run of the λ sweep, and the mean ± sd over the seeds per rule and λ (src/sweep.rs).
  * @typedef {{ type: 'error', re?: number, request?: string, message: string }} ErrorReply
  * @typedef {{ type: 'progress', task: string, progress: number|null, stopped?: boolean }} Progress
  *   A long operation (λ sweep, benchmark, gradient cosines) running in pieces: its share

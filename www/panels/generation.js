@@ -3,11 +3,14 @@
 import { panel, el, button } from '../dom.js';
 import { drawDigits, pngButton } from '../plots.js';
 import { REQUEST, REPLY } from '../protocol.js';
+import * as equations from '../equations.js';
+import { seeingLine } from './seeing.js';
 
 const N = 10;
 
 export function mount(ctx) {
-  const { tools, body } = panel({ name: 'generation', title: 'Generation', help: 'Clamp a class at the top and let the network predict the image layer by layer.' });
+  const { section, tools, body } = panel({ name: 'generation', title: 'Generation', help: 'Clamp a class at the top and let the network predict the image layer by layer.' });
+  seeingLine(ctx, section, (config) => `the top-down prediction chain ${equations.html(equations.generation(config))} (${equations.generation(config).words}).`);
   const label = el('select', { 'data-testid': 'generate-class', 'aria-label': 'class' },
     Array.from({ length: 10 }, (_, k) => el('option', { value: k }, String(k))));
   const canvas = el('canvas', { 'data-testid': 'generated', class: 'digits' });
