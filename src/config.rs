@@ -797,7 +797,7 @@ pub struct Schema {
     pub sweep: SweepLimits,
 }
 
-/// The bounds of a trade-off sweep (`crate::sweep::Plan`): its λ values, its seeds per
+/// The bounds of a trade-off sweep (the sweep module's `Plan`): its λ values, its seeds per
 /// rule and λ, and the training steps of each run.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct SweepLimits {

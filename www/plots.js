@@ -49,7 +49,8 @@ function chartOptions(el, series, { x, y, logY, height, scatter, markX, xRange, 
     scales: { x: { time: false, ...(xRange ? { range: xRange } : {}) }, y: logY ? { distr: 3 } : yRange ? { range: yRange } : {} },
     // xIntegers: ticks only at whole x (steps t).
     axes: [
-      { ...axis, label: x, size: 3.4 * size, values: ticks, ...(xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) },
+      // space: the least distance between x ticks, wide enough for a label like 0.0715.
+      { ...axis, label: x, size: 3.4 * size, space: 6 * size, values: ticks, ...(xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) },
       { ...axis, label: y, size: 5 * size, ...(logY ? logAxis(size, height) : { values: ticks }) },
     ],
     series: [{ label: x }, ...series.map((s) => ({
@@ -115,9 +116,10 @@ function markLine(u, at) {
 }
 
 /**
- * Draws error bars over uPlot `u`: for each { x, xsd, y, ysd, color, label }, a horizontal
- * bar x ± xsd and a vertical bar y ± ysd with end caps (a NaN sd draws none), and the
- * label beside the point. What was drawn, in data units, is kept on the chart's root as
+ * Draws error bars over uPlot `u`: for each { x, xsd, y, ysd, color, label, below }, a
+ * horizontal bar x ± xsd and a vertical bar y ± ysd with end caps (a NaN sd draws none),
+ * and the label beside the point (above right, or below left when `below`, so that two
+ * series' labels of nearby points do not overprint). What was drawn, in data units, is kept on the chart's root as
  * data-bars ([{ label, x: [lo, hi], y: [lo, hi] }]) for tests and screen readers.
  */
 function drawErrorBars(u, bars) {
@@ -151,7 +153,11 @@ function drawErrorBars(u, bars) {
       entry.y = [y0, y1];
     }
     g.stroke();
-    if (b.label) g.fillText(b.label, px + 6 * r, py - 6 * r);
+    if (b.label) {
+      g.textAlign = b.below ? 'right' : 'left';
+      g.textBaseline = b.below ? 'top' : 'alphabetic';
+      g.fillText(b.label, px + (b.below ? -6 : 6) * r, py + (b.below ? 6 : -6) * r);
+    }
     drawn.push(entry);
   }
   g.restore();
@@ -211,6 +217,9 @@ function logAxis(size, height) {
       const pixels = u.bbox?.height > 0 ? u.bbox.height / uPlot.pxRatio : height * 0.7;
       return logTicks(min, max, pixels, 2 * size);
     },
+    // Every tick gets its label: logTicks has spaced them (uPlot's own log filter would
+    // drop all but the first and last of widely spaced decades).
+    filter: (u, splits) => splits,
     values: (u, splits) => splits.map((v) => (v === null ? '' : fmt(v, Number(v.toPrecision(1)) === v ? 1 : 3))),
   };
 }

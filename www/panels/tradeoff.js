@@ -54,7 +54,7 @@ export function mount(ctx) {
   const seeds = field('seeds', { type: 'number', min: 1, max: limits.seeds, value: 3, 'data-testid': 'sweep-seeds',
     title: 'runs per rule and λ, from the current seed on: the error bars are their standard deviation' });
   const chartEl = el('div', { class: 'chart', 'data-testid': 'plot-tradeoff' });
-  const out = el('div', { 'data-testid': 'panel-tradeoff-out' });
+  const out = el('div', { class: 'scroll', 'data-testid': 'panel-tradeoff-out' });
   const slot = chartSlot(chartEl);
   const whole = (input, max) => {
     const n = Number(input.value);
@@ -83,7 +83,7 @@ export function mount(ctx) {
     const rules = [...new Set(summary.map((s) => s.rule))];
     const of = (rule) => summary.filter((s) => s.rule === rule).sort((a, b) => a.mse.mean - b.mse.mean);
     const bars = rules.flatMap((rule, i) => of(rule).map((s) => ({
-      series: i + 1, color: RUN_COLORS[i % RUN_COLORS.length], label: `λ=${s.lambda}`, rule, lambda: s.lambda,
+      series: i + 1, color: RUN_COLORS[i % RUN_COLORS.length], label: `λ=${s.lambda}`, below: i % 2 === 1, rule, lambda: s.lambda,
       x: s.mse.mean, xsd: s.mse.sd, y: 100 * s.accuracy.mean, ysd: 100 * s.accuracy.sd,
     })));
     const sd0 = (v) => (Number.isFinite(v) ? v : 0);
