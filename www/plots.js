@@ -154,9 +154,12 @@ function drawErrorBars(u, bars) {
     }
     g.stroke();
     if (b.label) {
-      g.textAlign = b.below ? 'right' : 'left';
+      // Kept inside the plot area, off the axes' numbers.
+      const w = g.measureText(b.label).width;
+      const at = b.below ? px - 6 * r - w : px + 6 * r;
+      const { left, width } = u.bbox;
       g.textBaseline = b.below ? 'top' : 'alphabetic';
-      g.fillText(b.label, px + (b.below ? -6 : 6) * r, py + (b.below ? 6 : -6) * r);
+      g.fillText(b.label, Math.min(Math.max(at, left), left + width - w), py + (b.below ? 6 : -6) * r);
     }
     drawn.push(entry);
   }
