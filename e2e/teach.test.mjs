@@ -192,7 +192,7 @@ test('the new lines follow the settings: output energy, rule, prediction form', 
   assert.match(await seen(page, 'classification'), /p\(k \| x\) = softmax \(μ_L\)_k/);
   assert.match(await seen(page, 'cost'), /FLOPs ≈ B\(4S′T \+ 2n_0n_1 \+ 4S\)/);
   await page.getByTestId('output_energy').selectOption('gaussian');
-  await becomes(page, 'classification', /prediction itself \(Gaussian.*p\(k \| x\) = μ_L_k/);
+  await becomes(page, 'classification', /prediction itself, for the Gaussian.*p\(k \| x\) = μ_L_k/);
   assert.doesNotMatch(await seen(page, 'classification'), /softmax/);
   await page.getByTestId('rule').selectOption('bp');
   await becomes(page, 'cost', /FLOPs ≈ 6BS/);

@@ -170,9 +170,9 @@ function mean(config, p) {
 
 /** What m(μ) is, in words. */
 const MEAN_WORDS = {
-  gaussian: 'the prediction itself (Gaussian output energy)',
-  categorical: 'its softmax (categorical output energy)',
-  bernoulli: 'its sigmoid (Bernoulli output energy)',
+  gaussian: 'the prediction itself, for the Gaussian output energy',
+  categorical: 'its softmax, for the categorical output energy',
+  bernoulli: 'its sigmoid, for the Bernoulli output energy',
 };
 const meanWords = (config) => MEAN_WORDS[config.output_energy] ?? MEAN_WORDS.gaussian;
 

@@ -158,6 +158,7 @@ function drawErrorBars(u, bars) {
       const w = g.measureText(b.label).width;
       const at = b.below ? px - 6 * r - w : px + 6 * r;
       const { left, width } = u.bbox;
+      g.textAlign = 'left';
       g.textBaseline = b.below ? 'top' : 'alphabetic';
       g.fillText(b.label, Math.min(Math.max(at, left), left + width - w), py + (b.below ? 6 : -6) * r);
     }
