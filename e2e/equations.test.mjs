@@ -1,7 +1,8 @@
 // The equations the panels show (www/equations.js), in node: they follow the settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { energy, inference, learning, layers, html } from '../www/equations.js';
+import { energy, inference, learning, layers, html, readout, reconstruction, generation, tradeoff, cost } from '../www/equations.js';
+import { logTicks } from '../www/plots.js';
 
 const base = {
   experiment: 'classify', rule: 'pc', inference: 'standard', form: 'post', output_energy: 'categorical',
@@ -66,4 +67,63 @@ test('the layers are the engine\'s: ends from the experiment table, hidden betwe
   assert.deepEqual(layers({ ...base, rule: 'bp', hidden: [256], latent: 16 }, compress).map((d) => d.size), [784, 256, 16, 256, 784],
     'BP on compress trains an autoencoder');
   assert.deepEqual(layers({ ...base, hidden: [] }, { bottom: 'label', top: 'image' }).map((d) => d.role), ['label', 'image']);
+});
+
+test('the class read-out is the output energy\'s mean at the top, the normalised class layer at the bottom, the classifier on a latent', () => {
+  const top = { bottom: 'image', top: 'label' };
+  assert.match(texts(readout(base, top)), /p\(k \| x\) = softmax \(μ_L\)_k/);
+  assert.match(readout(base, top).words, /settled beliefs.*softmax/);
+  assert.match(texts(readout({ ...base, output_energy: 'bernoulli' }, top)), /σ\(μ_L\)_k/);
+  assert.doesNotMatch(texts(readout({ ...base, output_energy: 'gaussian' }, top)), /softmax|σ/);
+  assert.match(texts(readout({ ...base, form: 'pre' }, top)), /μ_l = W_lf\(v_\{l − 1\}\) \+ b_l/);
+  assert.match(texts(readout(base, { bottom: 'label', top: 'image' })), /v_\{0 , k\}\/Σ_j v_\{0 , j\}/);
+  assert.match(texts(readout(base, { bottom: 'latent', top: 'image', classifier: true })), /softmax \(Cv_0 \+ c\)_k/);
+});
+
+test('the reconstruction is the prediction from the inferred latent (or the autoencoder\'s), judged by the MSE', () => {
+  const compress = { bottom: 'latent', top: 'image' };
+  const pc = reconstruction({ ...base, output_energy: 'gaussian', steps: 35 }, compress);
+  assert.match(texts(pc), /x̂ = μ_L\(v_0\^\*\) \| MSE = 1\/NΣ_i \(x̂_i − x_i\)\^2/);
+  assert.match(pc.words, /T = 35 steps/);
+  assert.match(texts(reconstruction({ ...base, output_energy: 'bernoulli' }, compress)), /x̂ = σ\(μ_L\(v_0\^\*\)\)/);
+  assert.match(texts(reconstruction({ ...base, rule: 'bp' }, compress)), /decoder\(encoder\(x\)\)/);
+});
+
+test('generation is the top-down prediction chain from a one-hot class', () => {
+  assert.match(texts(generation(base)), /μ_0 = onehot \(k\) \| μ_l = f\(W_lμ_\{l − 1\} \+ b_l\)/);
+  assert.match(texts(generation({ ...base, form: 'pre' })), /μ_l = W_lf\(μ_\{l − 1\}\) \+ b_l/);
+  assert.match(texts(generation({ ...base, output_energy: 'bernoulli' })), /image = σ\(μ_L\)/);
+});
+
+test('the trade-off objective weighs the image energy by 1 − λ against λ times the cross-entropy, for both rules', () => {
+  const t = tradeoff({ ...base, output_energy: 'gaussian', steps: 20 });
+  assert.match(texts(t), /PC: F_λ = \(1 − λ\)F \+ λE_c\(v_0\)/);
+  assert.match(texts(t), /ℓ = \(1 − λ\)E_L\(x, μ_L\(v_0\(T\)\)\) \+ λE_c\(v_0\(T\)\)/);
+  assert.match(t.words, /T = 20 steps.*Gaussian/);
+  assert.match(tradeoff({ ...base, output_energy: 'bernoulli' }).words, /Bernoulli/);
+});
+
+test('the FLOP count follows the rule: 6BS for BP, 12BST through inference, T inference steps for PC', () => {
+  assert.equal(texts(cost({ ...base, rule: 'bp' })), 'FLOPs ≈ 6BS');
+  assert.equal(texts(cost({ ...base, rule: 'bp-through-inference' })), 'FLOPs ≈ 12BST');
+  assert.equal(texts(cost(base)), 'FLOPs ≈ B(4S′T + 2n_0n_1 + 4S)');
+  assert.equal(texts(cost({ ...base, accumulate: true })), 'FLOPs ≈ B(4S′T + 2n_0n_1 + 4S + 2ST)');
+  assert.match(cost({ ...base, batch: 64 }).words, /T = 8 inference steps.*B = 64/);
+});
+
+test('log axes: powers of ten or 1-2-5, never closer than the gap, whatever the size', () => {
+  const px = (v, lo, hi, pixels) => ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * pixels;
+  for (const [lo, hi] of [[1e-3, 1e3], [0.5, 40], [1, 10], [1e-9, 1e9], [2.1, 3.3], [10, 1e5]]) {
+    for (const pixels of [60, 120, 180, 300, 600]) {
+      const ts = logTicks(lo, hi, pixels, 24);
+      assert.ok(ts.length >= 2, `[${lo}, ${hi}] over ${pixels}px: ${ts}`);
+      for (let i = 1; i < ts.length; i++) {
+        assert.ok(px(ts[i], lo, hi, pixels) - px(ts[i - 1], lo, hi, pixels) >= 24 - 1e-9, `[${lo}, ${hi}] over ${pixels}px: ${ts} crowd`);
+      }
+      assert.ok(ts.every((t) => t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)));
+    }
+  }
+  assert.deepEqual(logTicks(1e-3, 1e3, 300, 24), [0.001, 0.01, 0.1, 1, 10, 100, 1000]);
+  assert.deepEqual(logTicks(1, 100, 400, 24), [1, 2, 5, 10, 20, 50, 100]);
+  assert.ok(logTicks(1e-9, 1e9, 120, 24).every((v) => Number.isInteger(Math.log10(v))), 'only powers of ten when decades crowd');
 });

@@ -4,9 +4,11 @@
 // receptive fields are signed. Screenshots at 1280×800 land in e2e/screenshots/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pageOpener, metric, until, assertClean, setReplayT as setT, SCREENSHOTS } from './browser.mjs';
-import { initSync, Lab } from '../www/pkg/pclab.js';
+import { initSync, Lab, configSchema, presetConfig } from '../www/pkg/pclab.js';
 
 initSync({ module: readFileSync(new URL('../www/pkg/pclab_bg.wasm', import.meta.url)) });
 const shipped = readFileSync(new URL('../www/data/mnist-10k.bin.gz', import.meta.url));
@@ -143,6 +145,103 @@ test('receptive fields are signed: both colours of the diverging map', async () 
   assert.ok(counts.red > 100 && counts.blue > 100, JSON.stringify(counts));
   assert.match(await page.locator('#panel-weights [data-testid=diverging-legend]').textContent(), /−1.*\+1/);
   await page.locator('#panel-weights').screenshot({ path: `${SCREENSHOTS}teach-weights.png` });
+  assertClean(assert, problems);
+  await page.close();
+});
+
+/** The panels of the page's sections that are on show (not hidden by the view). */
+const shownPanels = (page) => page.evaluate(() => [...document.querySelectorAll('#panels > .panel')]
+  .filter((s) => !s.hidden).map((s) => s.dataset.name));
+
+test('every panel of every preset says what it shows, with its equation in MathML', async () => {
+  const withLine = ['training', 'inference', 'reconstructions', 'classification', 'generation', 'gradients', 'tradeoff', 'cost', 'weights'];
+  for (const { name } of configSchema().presets) {
+    const { page, problems } = await openPageAt(`?preset=${name}`);
+    const shown = (await shownPanels(page)).filter((p) => withLine.includes(p));
+    assert.ok(shown.length >= 2, `${name}: ${shown}`);
+    for (const panel of shown) {
+      const line = page.getByTestId(`seeing-${panel}`);
+      assert.match(await line.textContent(), /^What am I seeing: \S/, `${name}: ${panel}`);
+      const maths = await line.locator('math').evaluateAll((ms) => ms.map((m) => m.namespaceURI));
+      assert.ok(maths.length >= 1 && maths.every((ns) => ns === 'http://www.w3.org/1998/Math/MathML'), `${name}: ${panel} has native MathML`);
+      assert.equal(await line.evaluate((p, section) => p.closest('.panel').dataset.name, panel), panel);
+    }
+    assertClean(assert, problems);
+    await page.close();
+  }
+});
+
+/** A "what am I seeing" line as text: its words, then each equation's plain text (title). */
+const seen = (page, panel) => page.getByTestId(`seeing-${panel}`).evaluate((line) =>
+  `${line.textContent} || ${[...line.querySelectorAll('.eq')].map((e) => e.title).join(' | ')}`);
+
+/** Waits until panel's line matches `re`. */
+const becomes = (page, panel, re) => until(async () => re.test(await seen(page, panel)), 10_000, `${panel}: ${re}`);
+
+test('the new lines follow the settings: output energy, rule, prediction form', async () => {
+  const { page, problems } = await open('?preset=classification');
+  assert.match(await seen(page, 'classification'), /p\(k \| x\) = softmax \(μ_L\)_k/);
+  assert.match(await seen(page, 'cost'), /FLOPs ≈ B\(4S′T \+ 2n_0n_1 \+ 4S\)/);
+  await page.getByTestId('output_energy').selectOption('gaussian');
+  await becomes(page, 'classification', /prediction itself, for the Gaussian.*p\(k \| x\) = μ_L_k/);
+  assert.doesNotMatch(await seen(page, 'classification'), /softmax/);
+  await page.getByTestId('rule').selectOption('bp');
+  await becomes(page, 'cost', /FLOPs ≈ 6BS/);
+  assertClean(assert, problems);
+  await page.close();
+
+  const recon = await open('?preset=compression');
+  assert.match(await seen(recon.page, 'reconstructions'), /T = 35 steps.*x̂ = (σ\()?μ_L\(v_0\^\*\)/);
+  await recon.page.getByTestId('rule').selectOption('bp');
+  await becomes(recon.page, 'reconstructions', /x̂ = decoder\(encoder\(x\)\)/);
+  await recon.page.close();
+
+  const trade = await open('?preset=tradeoff');
+  assert.match(await seen(trade.page, 'tradeoff'), /Gaussian.*F_λ = \(1 − λ\)F \+ λE_c/);
+  await trade.page.getByTestId('output_energy').selectOption('bernoulli');
+  await becomes(trade.page, 'tradeoff', /Bernoulli/);
+  await trade.page.locator('#panel-tradeoff').screenshot({ path: `${SCREENSHOTS}teach-seeing-tradeoff.png` });
+  await trade.page.close();
+
+  const gen = await open('?preset=generation');
+  assert.match(await seen(gen.page, 'generation'), /μ_0 = onehot \(k\) \| μ_l = f\(W_lμ_\{l − 1\} \+ b_l\)/);
+  await gen.page.getByTestId('form').selectOption('pre');
+  await becomes(gen.page, 'generation', /μ_l = W_lf\(μ_\{l − 1\}\) \+ b_l/);
+  await gen.page.close();
+});
+
+test('a confident network shows over 90% for a clean test digit, the engine\'s own probability', async () => {
+  // A classification network trained in node (the same engine, wasm), loaded by the page.
+  const lab = new Lab(presetConfig('classification'), shipped);
+  lab.train(150);
+  const json = lab.save();
+  const engine = lab.predictions(12);
+  lab.free();
+  const file = join(mkdtempSync(join(tmpdir(), 'pclab-')), 'model.json');
+  writeFileSync(file, json);
+  const confident = engine.labels.map((label, i) => ({ i, label, p: engine.probabilities[i][label], guess: engine.predicted[i] }))
+    .filter((d) => d.guess === d.label && d.p > 0.9);
+  assert.ok(confident.length >= 3, `the trained network is confident on clean digits: ${JSON.stringify(engine.probabilities.map((p, i) => p[engine.labels[i]]))}`);
+
+  const { page, problems } = await open('?preset=classification');
+  await page.getByTestId('load-model').setInputFiles(file);
+  const figures = page.getByTestId('predictions').locator('figure');
+  // The untrained network's predictions are on show until the loaded model's arrive.
+  const first = confident[0];
+  await until(async () => (await figures.count()) === 12
+    && Math.abs(Number(await figures.nth(first.i).getAttribute('data-probability')) - first.p) < 1e-4, 30_000, 'the loaded model\'s predictions');
+  for (const d of confident) {
+    const figure = figures.nth(d.i);
+    assert.equal(Number(await figure.getAttribute('data-label')), d.label);
+    assert.equal(Number(await figure.getAttribute('data-guess')), d.label);
+    const shown = Number(await figure.getAttribute('data-probability'));
+    assert.ok(Math.abs(shown - d.p) < 1e-4, `digit ${d.i}: the page shows ${shown}, the engine ${d.p}`);
+    assert.ok(shown > 0.9, `digit ${d.i}: ${shown}`);
+    // What a student reads: the caption and the guess's bar.
+    assert.equal(await figure.locator('figcaption').textContent(), `${d.label} → ${d.label} (${Math.round(100 * d.p)}%)`);
+    assert.equal(await figure.locator('.prob.hit').getAttribute('title'), `${d.label}: ${(100 * d.p).toFixed(1)}%`);
+  }
+  await page.locator('#panel-classification').screenshot({ path: `${SCREENSHOTS}teach-confident.png` });
   assertClean(assert, problems);
   await page.close();
 });

@@ -34,8 +34,9 @@ const PREPARE = {
     await train(page, 60);
   },
   tradeoff: async (page) => {
-    await page.getByTestId('sweep-lambdas').fill('0,0.25,0.5,0.75,1');
-    await page.getByTestId('sweep-steps').fill('120');
+    await page.getByTestId('sweep-lambdas').fill('0,0.5,0.9');
+    await page.getByTestId('sweep-steps').fill('40');
+    await page.getByTestId('sweep-seeds').fill('3');
     await page.getByTestId('sweep').click();
     await page.getByTestId('tradeoff-table').waitFor({ timeout: 600_000 });
     await page.waitForTimeout(500);

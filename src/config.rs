@@ -813,6 +813,8 @@ pub struct Schema {
     pub experiments: Vec<ExperimentSchema>,
     /// The bounds of a sampling request.
     pub sampling: SamplingLimits,
+    /// The bounds of a trade-off sweep's plan.
+    pub sweep: SweepLimits,
 }
 
 /// The bounds of a sampling request (see [`crate::sampling`]), for the page's controls.
@@ -823,6 +825,25 @@ pub struct SamplingLimits {
     /// The most samples per request.
     pub max_samples: usize,
 }
+
+/// The bounds of a trade-off sweep (the sweep module's `Plan`): its λ values, its seeds per
+/// rule and λ, and the training steps of each run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SweepLimits {
+    /// The most λ values.
+    pub lambdas: usize,
+    /// The most seeds.
+    pub seeds: usize,
+    /// The most training steps of one run.
+    pub steps: usize,
+}
+
+/// The sweep's bounds, for the engine, the CLI and the page.
+pub const SWEEP_LIMITS: SweepLimits = SweepLimits {
+    lambdas: 101,
+    seeds: 100,
+    steps: 1_000_000,
+};
 
 /// One experiment as the page sees it.
 #[derive(Clone, Debug, Serialize)]
@@ -872,6 +893,7 @@ pub fn schema() -> Schema {
             max_noise: crate::sampling::MAX_NOISE,
             max_samples: crate::sampling::MAX_SAMPLES,
         },
+        sweep: SWEEP_LIMITS,
     }
 }
 

@@ -127,20 +127,27 @@ pub fn check(config: &Config, pixels: usize, classes: usize, budget: &Budget) ->
     Ok(())
 }
 
-/// Refuses a long operation of `steps` training steps of `config` over the budget's total.
+/// Refuses a long operation that trains each of `configs` (the sweep's rules) for
+/// `steps` training steps, if one step of any is over `budget` or all of them together
+/// are over the budget's total.
 pub fn check_total(
-    config: &Config,
+    configs: &[Config],
     pixels: usize,
     classes: usize,
     steps: f64,
     budget: &Budget,
 ) -> Result<()> {
-    check(config, pixels, classes, budget)?;
-    let total = steps * estimate(config, pixels, classes).step_flops;
+    for config in configs {
+        check(config, pixels, classes, budget)?;
+    }
+    let total: f64 = (configs.iter())
+        .map(|c| steps * estimate(c, pixels, classes).step_flops)
+        .sum();
     if total > budget.total_flops {
         return Err(PcError::Config(format!(
-            "{steps} training steps would take {:.0} GFLOP in all, over the budget of {:.0}: \
-             sweep fewer λ values or fewer steps",
+            "{steps} training steps of each of {} rule(s) would take {:.0} GFLOP in all, over the budget \
+             of {:.0}: sweep fewer λ values, fewer seeds or fewer steps",
+            configs.len(),
             total / 1e9,
             budget.total_flops / 1e9
         )));

@@ -25,7 +25,8 @@
 //! - [`sampling`]: the network as a generative model: prior, per-layer noise, ancestral
 //!   samples.
 //! - [`train`]: epochs of minibatches: the trainer, its evaluation and its records.
-//! - [`sweep`]: the classification–reconstruction trade-off over λ.
+//! - [`sweep`]: the classification–reconstruction trade-off over λ, rules and seeds.
+//! - [`stats`]: mean ± sample standard deviation over seeds.
 //!
 //! The modules form layers without import cycles (checked by `tests/layering.rs`): the
 //! network knows nothing of inference, inference nothing of learning rules, the trainer
@@ -52,6 +53,7 @@ pub mod metrics;
 pub mod network;
 pub mod optimizer;
 pub mod sampling;
+pub mod stats;
 pub mod sweep;
 pub mod train;
 pub mod unrolled;

@@ -10,7 +10,7 @@ use crate::cost::Budget;
 use crate::data::{shipped_split, user_split, Split};
 use crate::experiment::InferenceKind;
 use crate::inspect;
-use crate::sweep::Sweep;
+use crate::sweep::{Plan, Sweep};
 use crate::train::{Contribution, Shard, StepRecord, Trainer, F, MAX_SHARDS};
 use nalgebra::DMatrix;
 use serde::Serialize;
@@ -377,8 +377,9 @@ impl Lab {
     }
 }
 
-/// A λ sweep of a run's configuration, trained in pieces so the worker can yield between
-/// them (see [`crate::sweep::Sweep`]).
+/// A λ sweep of a run's configuration, every rule of the tradeoff experiment and `seeds`
+/// seeds per λ, trained in pieces so the worker can yield between them (see
+/// [`crate::sweep::Sweep`]).
 #[wasm_bindgen]
 pub struct TradeoffSweep {
     sweep: Sweep,
@@ -386,20 +387,23 @@ pub struct TradeoffSweep {
 
 #[wasm_bindgen]
 impl TradeoffSweep {
-    /// A sweep of `lab`'s configuration over `lambdas`, `steps` minibatches each, tested on
-    /// `test_samples` images; refused over the page's budget.
+    /// A sweep of `lab`'s configuration over `lambdas`, for both rules and `seeds` seeds
+    /// from the run's own, `steps` minibatches each, tested on `test_samples` images;
+    /// refused over the page's budget.
     #[wasm_bindgen(constructor)]
     pub fn new(
         lab: &Lab,
         lambdas: Vec<f64>,
+        seeds: usize,
         steps: usize,
         test_samples: usize,
     ) -> Result<TradeoffSweep, JsError> {
+        let config = lab.trainer.config();
+        let plan = Plan::every_rule(&lambdas, config.seed, seeds, steps);
         let sweep = Sweep::new(
-            lab.trainer.config(),
+            config,
             lab.trainer.data(),
-            &lambdas,
-            steps,
+            &plan,
             Some(test_samples),
             Budget::PAGE,
         )
@@ -417,9 +421,15 @@ impl TradeoffSweep {
         self.sweep.progress()
     }
 
-    /// The points measured so far: `{ lambda, accuracy, mse, energy_trace }`.
+    /// The runs measured so far: `{ rule, seed, lambda, accuracy, mse, energy_trace }`.
     pub fn points(&self) -> Result<JsValue, JsError> {
         to_js(&self.sweep.points())
+    }
+
+    /// The mean ± sd over the seeds per rule and λ: `{ rule, lambda, seeds, accuracy:
+    /// { mean, sd, values }, mse }`.
+    pub fn summary(&self) -> Result<JsValue, JsError> {
+        to_js(&self.sweep.summary())
     }
 }
 

@@ -400,42 +400,73 @@ fn sweep_takes_lambdas_after_the_settings() {
         "--rule pc --hidden 8 --latent 4 --T 3 --lambdas 0.25,0.75",
     ));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let lambdas: Vec<f64> = run
-        .lines()
+    let lines = run.lines();
+    let points: Vec<&serde_json::Value> = lines.iter().filter_map(|l| l.get("point")).collect();
+    let lambdas: Vec<f64> = points
         .iter()
-        .map(|l| l["point"]["lambda"].as_f64().unwrap())
+        .map(|p| p["lambda"].as_f64().unwrap())
         .collect();
     assert_eq!(lambdas, [0.25, 0.75]);
+    assert!(
+        points.iter().all(|p| p["rule"] == "pc"),
+        "--rule pc: PC only"
+    );
+    assert_eq!(lines.len(), 4, "then a summary per λ");
 }
 
 #[test]
-fn sweep_with_seeds_summarises_each_lambda() {
+fn sweep_runs_both_rules_and_every_seed_and_summarises_each() {
     let files = tiny_idx(&temp_dir("sweep-seeds"));
     let run = pclab(&with_idx(
         &files,
         "sweep-tradeoff",
-        "--hidden 8 --latent 4 --T 3 --lambdas 0.25,0.75 --seeds 3,4",
+        "--hidden 8 --latent 4 --T 3 --lambdas 0.25,0.75 --seeds 3,4 --epochs 2",
     ));
     assert_eq!(run.code, 0, "{}", run.stderr);
     let lines = run.lines();
     assert_eq!(
         lines.len(),
-        6,
-        "two λ for each of two seeds, then two summaries"
+        12,
+        "two λ × two rules × two seeds, then a summary per rule and λ"
     );
-    for (line, lambda) in lines[4..].iter().zip([0.25, 0.75]) {
-        let summary = &line["summary"];
-        assert_eq!(summary["lambda"], lambda);
-        assert_eq!(summary["seeds"], serde_json::json!([3, 4]));
-        let values: Vec<f64> = lines[..4]
-            .iter()
-            .filter(|l| l["point"]["lambda"] == lambda)
-            .map(|l| l["point"]["mse"].as_f64().unwrap())
-            .collect();
-        assert_eq!(summary["mse"]["values"], serde_json::json!(values));
-        let mean = (values[0] + values[1]) / 2.0;
-        assert!((summary["mse"]["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
+    let (points, summaries) = lines.split_at(8);
+    for line in points {
+        assert_eq!(line["epochs"], 2);
     }
+    let rules: Vec<&str> = summaries
+        .iter()
+        .map(|l| l["summary"]["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        ["pc", "bp-through-inference", "pc", "bp-through-inference"]
+    );
+    for line in summaries {
+        let summary = &line["summary"];
+        assert_eq!(summary["seeds"], serde_json::json!([3, 4]));
+        assert_eq!(summary["epochs"], 2);
+        let runs: Vec<&serde_json::Value> = points
+            .iter()
+            .map(|l| &l["point"])
+            .filter(|p| p["lambda"] == summary["lambda"] && p["rule"] == summary["rule"])
+            .collect();
+        let seeds: Vec<u64> = runs.iter().map(|p| p["seed"].as_u64().unwrap()).collect();
+        assert_eq!(seeds, [3, 4]);
+        for metric in ["mse", "accuracy"] {
+            let values: Vec<f64> = runs.iter().map(|p| p[metric].as_f64().unwrap()).collect();
+            assert_eq!(summary[metric]["values"], serde_json::json!(values));
+            // By hand: two values a, b have mean (a + b) / 2 and sample sd |a − b| / √2.
+            let mean = (values[0] + values[1]) / 2.0;
+            let sd = (values[0] - values[1]).abs() / 2f64.sqrt();
+            assert!((summary[metric]["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
+            assert!((summary[metric]["sd"].as_f64().unwrap() - sd).abs() < 1e-12);
+        }
+    }
+    assert!(
+        run.stderr.contains("bp-through-inference    0.75"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use pclab::bench::synthetic_dataset;
 use pclab::config::Config;
 use pclab::cost::{check, estimate, Budget};
 use pclab::data::Split;
-use pclab::sweep::Sweep;
+use pclab::sweep::{Plan, Sweep};
 use pclab::train::Trainer;
 
 fn data() -> Split {
@@ -108,26 +108,43 @@ fn a_sweep_runs_in_pieces_and_refuses_more_than_the_budget() {
             ("batch", "32"),
         ],
     );
-    let mut sweep = Sweep::new(&c, &data(), &[0.0, 0.5, 1.0], 4, Some(32), Budget::PAGE).unwrap();
+    let plan = |lambdas: &[f64], steps| Plan::every_rule(lambdas, 0, 1, steps);
+    let mut sweep = Sweep::new(
+        &c,
+        &data(),
+        &plan(&[0.0, 0.5, 1.0], 4),
+        Some(32),
+        Budget::PAGE,
+    )
+    .unwrap();
     let mut pieces = 0;
     while !sweep.advance(5).unwrap() {
         pieces += 1;
         assert!(sweep.progress() < 1.0);
     }
-    assert_eq!(pieces, 2, "12 steps in pieces of 5");
-    assert_eq!(sweep.points().len(), 3);
+    assert_eq!(pieces, 4, "3 λ × 2 rules × 4 steps in pieces of 5");
+    assert_eq!(sweep.points().len(), 6);
     assert!(sweep.points().iter().all(|p| p.mse.is_finite()));
     let lambdas: Vec<f64> = sweep.points().iter().map(|p| p.lambda).collect();
-    assert_eq!(lambdas, [0.0, 0.5, 1.0]);
-    assert!(Sweep::new(&c, &data(), &[], 4, None, Budget::PAGE).is_err());
-    assert!(Sweep::new(&c, &data(), &[1.5], 4, None, Budget::PAGE).is_err());
+    assert_eq!(lambdas, [0.0, 0.0, 0.5, 0.5, 1.0, 1.0]);
+    assert!(Sweep::new(&c, &data(), &plan(&[], 4), None, Budget::PAGE).is_err());
+    assert!(Sweep::new(&c, &data(), &plan(&[1.5], 4), None, Budget::PAGE).is_err());
     let big = config("tradeoff", &[]);
     let lambdas: Vec<f64> = (0..=100).map(|i| f64::from(i) / 100.0).collect();
-    let err = Sweep::new(&big, &data(), &lambdas, 5000, None, Budget::PAGE)
+    let err = Sweep::new(&big, &data(), &plan(&lambdas, 5000), None, Budget::PAGE)
         .err()
         .unwrap()
         .to_string();
     assert!(err.contains("sweep fewer"), "{err}");
+    // Seeds multiply the cost: one seed fits where a hundred do not.
+    let one = Plan::every_rule(&[0.5], 0, 1, 300);
+    assert!(Sweep::new(&big, &data(), &one, None, Budget::PAGE).is_ok());
+    let many = Plan::every_rule(&[0.5], 0, 100, 300);
+    let err = Sweep::new(&big, &data(), &many, None, Budget::PAGE)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("fewer seeds"), "{err}");
 }
 
 #[test]

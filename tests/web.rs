@@ -125,19 +125,28 @@ fn the_tradeoff_sweep_and_the_benchmark_run_in_the_browser() {
     set(&config, "steps", 3);
     let lab = Lab::new(config, DATA, None, None).unwrap();
     let lambdas = vec![0.0, 1.0];
-    let mut sweep = TradeoffSweep::new(&lab, lambdas, 2, 50).unwrap();
-    assert!(!sweep.advance(3).unwrap(), "3 of 4 steps");
+    // 2 λ × 2 rules (PC, BP through inference) × 1 seed × 2 steps = 8 steps.
+    let mut sweep = TradeoffSweep::new(&lab, lambdas, 1, 2, 50).unwrap();
+    assert!(!sweep.advance(6).unwrap(), "6 of 8 steps");
     assert_eq!(sweep.progress(), 0.75);
     assert!(sweep.advance(3).unwrap());
     let points = js_sys::Array::from(&sweep.points().unwrap());
     assert!(
-        TradeoffSweep::new(&lab, Vec::new(), 2, 50).is_err(),
+        TradeoffSweep::new(&lab, Vec::new(), 1, 2, 50).is_err(),
         "an empty λ list"
     );
-    assert_eq!(points.length(), 2);
+    assert!(
+        TradeoffSweep::new(&lab, vec![0.5], 0, 2, 50).is_err(),
+        "no seed"
+    );
+    assert_eq!(points.length(), 4);
     for p in points.iter() {
         assert!(get(&p, "mse").as_f64().unwrap().is_finite());
     }
+    let summary = js_sys::Array::from(&sweep.summary().unwrap());
+    assert_eq!(summary.length(), 4, "a mean per rule and λ");
+    let first = get(&get(&summary.get(0), "mse"), "mean").as_f64().unwrap();
+    assert_eq!(first, get(&points.get(0), "mse").as_f64().unwrap());
     let mut bench = Benchmark::new(0.0).unwrap();
     let mut runs = 0;
     while !bench.advance().unwrap() {

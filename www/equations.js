@@ -159,6 +159,132 @@ export function learning(config) {
   }
 }
 
+/** The output energy's mean m(μ) (src/train/evaluation.rs `decode`) applied to `p`. */
+function mean(config, p) {
+  switch (config.output_energy) {
+    case 'categorical': return row(op('softmax'), paren(p));
+    case 'bernoulli': return row(mi('σ'), paren(p));
+    default: return p;
+  }
+}
+
+/** What m(μ) is, in words. */
+const MEAN_WORDS = {
+  gaussian: 'the prediction itself, for the Gaussian output energy',
+  categorical: 'its softmax, for the categorical output energy',
+  bernoulli: 'its sigmoid, for the Bernoulli output energy',
+};
+const meanWords = (config) => MEAN_WORDS[config.output_energy] ?? MEAN_WORDS.gaussian;
+
+/** The classifier read from the latent (tradeoff): softmax(C v_0 + c). */
+const classifierReadout = row(op('softmax'), paren(mi('C'), v(mn(0)), mo('+'), mi('c')));
+const pk = row(mi('p'), paren(mi('k'), mo('|'), mi('x')));
+
+/**
+ * The class read-out the Classification panel shows, as the experiment reads it
+ * (src/train/evaluation.rs `class_probabilities`): the mean of the output energy at the
+ * top label layer, the normalised class layer at the bottom, or the classifier on the
+ * latent. Returns { lines, words }.
+ */
+export function readout(config, experiment) {
+  const guess = math(mi('guess'), mo('='), sub(op('argmax'), mi('k')), mi('p'), paren(mi('k'), mo('|'), mi('x')));
+  if (experiment.classifier) {
+    return { lines: [math(pk, mo('='), sub(classifierReadout, mi('k'))), guess],
+      words: 'a linear classifier on the latent v₀ inferred from the image alone' };
+  }
+  if (experiment.bottom === 'label') {
+    const v0 = (i) => sub(mi('v'), row(mn(0), mo(',', ','), mi(i)));
+    return { lines: [math(pk, mo('='), frac(v0('k'), sumOver(mi('j'), v0('j')))), guess],
+      words: `the class layer v₀ inferred with the image clamped on top (T = ${config.steps} steps), normalised` };
+  }
+  return {
+    lines: [math(pk, mo('='), sub(mean(config, mu(L)), mi('k'))), math(prediction(config)), guess],
+    words: `at the settled beliefs: with the label free, inference leaves every v_l at its prediction μ_l (the feedforward pass), and p is ${meanWords(config)}`,
+  };
+}
+
+/**
+ * The reconstruction the Reconstructions panel shows and the MSE it is judged by: the
+ * prediction of the image from the inferred latent, or the BP autoencoder's output.
+ * Returns { lines, words }.
+ */
+export function reconstruction(config, experiment) {
+  const xhat = mi('x̂');
+  const mse = math(mi('MSE'), mo('='), frac(mn(1), mi('N')), sumOver(mi('i'), sup(paren(sub(xhat, mi('i')), mo('−'), sub(mi('x'), mi('i'))), mn(2))));
+  if (config.rule === 'bp' && experiment.bottom === 'latent') {
+    return { lines: [math(xhat, mo('='), mi('decoder'), paren(mi('encoder'), paren(mi('x')))), mse],
+      words: `a BP autoencoder: no inference, the latent is the encoder's output; x̂ is ${meanWords(config)}` };
+  }
+  const settled = piece(`<msubsup><mi>v</mi><mn>0</mn><mo>*</mo></msubsup>`, 'v_0^*');
+  return {
+    lines: [math(xhat, mo('='), mean(config, row(sub(mi('μ'), L), paren(settled)))), mse],
+    words: `the image predicted top-down from the latent v₀* inferred with the image clamped (T = ${config.steps} steps from v₀ = 0), x̂ is ${meanWords(config)}; N = 784 pixels`,
+  };
+}
+
+/**
+ * The top-down prediction chain the Generation panel shows: a one-hot class at layer 0,
+ * each layer predicted from the one below, the image the output energy's mean.
+ * Returns { lines, words }.
+ */
+export function generation(config) {
+  const chain = config.form === 'pre'
+    ? row(mu(l), mo('='), W(l), mi('f'), paren(mu(lMinus)), mo('+'), b(l))
+    : row(mu(l), mo('='), mi('f'), paren(W(l), mu(lMinus), mo('+'), b(l)));
+  return {
+    lines: [math(mu(mn(0)), mo('='), row(op('onehot'), paren(mi('k')))), math(chain, text(' (l = 1..L)')),
+      math(mi('image'), mo('='), mean(config, mu(L)))],
+    words: `the class clamped at layer 0 and every layer above set to its prediction; the image is ${meanWords(config)}`,
+  };
+}
+
+/**
+ * The trade-off objective of each rule (src/train/mod.rs `pc_tradeoff`,
+ * `bp_through_inference`): the image energy weighted by 1−λ against the classifier's
+ * cross-entropy E_c weighted by λ. Returns { lines, words }.
+ */
+export function tradeoff(config) {
+  const lambda = mi('λ');
+  const oneMinus = paren(mn(1), mo('−'), lambda);
+  const ce = math(row(E(mi('c')), paren(v(mn(0)))), mo('='), mo('−'), sumOver(mi('k'), sub(mi('y'), mi('k')), log, sub(classifierReadout, mi('k'))));
+  const vT = row(v(mn(0)), paren(mi('T')));
+  return {
+    lines: [
+      math(text('PC: '), sub(F, lambda), mo('='), oneMinus, F, mo('+'), lambda, row(E(mi('c')), paren(v(mn(0))))),
+      math(text('BP through inference: '), mi('ℓ'), mo('='), oneMinus, row(E(L), paren(mi('x'), mo(',', ', '), row(mu(L), paren(vT)))), mo('+'), lambda, row(E(mi('c')), paren(vT))),
+      ce,
+    ],
+    words: `PC settles the latent on F_λ and learns locally; BP through inference settles on F alone and backpropagates ℓ through the T = ${config.steps} steps; E_L is the ${OUTPUT_WORDS[config.output_energy] ?? OUTPUT_WORDS.gaussian} energy`,
+  };
+}
+
+/**
+ * What one training step's FLOP count covers under `config.rule` (the estimate of
+ * src/cost.rs; the counter counts every product, 2·m·n·k, and every elementwise pass).
+ * Returns { lines, words }.
+ */
+export function cost(config) {
+  const B = mi('B');
+  const T = mi('T');
+  const S = mi('S');
+  const n = (i) => sub(mi('n'), mn(i));
+  switch (config.rule) {
+    case 'bp':
+      return { lines: [math(mi('FLOPs'), mo('≈'), mn(6), B, S)],
+        words: `BP: a forward pass, the backward pass and the weight gradient, with S weights and batch B = ${config.batch}` };
+    case 'bp-through-inference':
+      return { lines: [math(mi('FLOPs'), mo('≈'), mn(12), B, S, T)],
+        words: `BP through inference: T = ${config.steps} inference steps forward and their reverse, S weights, batch B = ${config.batch}` };
+    default: {
+      const acc = config.accumulate ? [mo('+'), mn(2), S, T] : [];
+      return { lines: [math(mi('FLOPs'), mo('≈'), B, paren(mn(4), piece('<mi>S′</mi>', 'S′'), T, mo('+'), mn(2), n(0), n(1), mo('+'), mn(4), S, ...acc))],
+        words: `PC: T = ${config.steps} inference steps, each predicting the layers above a free belief and sending their errors back `
+          + `(S′: the weights of blocks with a free input), the clamped input's prediction once, then the weight update; batch B = ${config.batch}`
+          + `${config.accumulate ? ', plus the gradient summed over the T states' : ''}` };
+    }
+  }
+}
+
 /** Joins equation lines as HTML: MathML with its text as the accessible label. */
 export function html({ lines }) {
   return lines.map((x) => `<span class="eq" title="${escape(x.text)}">${x.mathml}</span>`).join(' ');

@@ -34,22 +34,24 @@ function axisTheme() {
 }
 
 /** uPlot options for lineChart, in the current theme. */
-function chartOptions(el, series, { x, y, logY, height, scatter, markX, yRange, xIntegers }) {
+function chartOptions(el, series, { x, y, logY, height, scatter, markX, xRange, yRange, xIntegers, bars }) {
   const axis = axisTheme();
   const size = parseFloat(themed('--axis-size', '12px'));
   return {
     // markX() → an x value: a vertical line marks it (e.g. the current inference step).
-    hooks: markX ? { draw: [(u) => markLine(u, markX())] } : {},
+    // bars() → error bars to draw over the points (drawErrorBars).
+    hooks: { draw: [...(markX ? [(u) => markLine(u, markX())] : []), ...(bars ? [(u) => drawErrorBars(u, bars())] : [])] },
     width: Math.max(200, el.clientWidth || 400),
     height,
     // A dashed series shows a dashed swatch in the legend.
     legend: { live: false, markers: { width: 3, dash: (u, i) => (u.series[i].dash ? 'dashed' : 'solid') } },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: false }, y: logY ? { distr: 3 } : yRange ? { range: yRange } : {} },
+    scales: { x: { time: false, ...(xRange ? { range: xRange } : {}) }, y: logY ? { distr: 3 } : yRange ? { range: yRange } : {} },
     // xIntegers: ticks only at whole x (steps t).
     axes: [
-      { ...axis, label: x, size: 3.4 * size, values: ticks, ...(xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) },
-      { ...axis, label: y, size: 5 * size, values: ticks },
+      // space: the least distance between x ticks, wide enough for a label like 0.0715.
+      { ...axis, label: x, size: 3.4 * size, space: 6 * size, values: ticks, ...(xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) },
+      { ...axis, label: y, size: 5 * size, ...(logY ? logAxis(size, height) : { values: ticks }) },
     ],
     series: [{ label: x }, ...series.map((s) => ({
       label: s.label,
@@ -66,11 +68,11 @@ function chartOptions(el, series, { x, y, logY, height, scatter, markX, yRange, 
 /**
  * A uPlot line chart that fills `el`'s width; rebuilt in the new theme on `pclab:theme`.
  * series: [{ label, color, dash?, points? }]; opts: { x, y, logY, height, scatter, markX,
- * yRange: [lo, hi] fixed, xIntegers }.
+ * xRange, yRange: [lo, hi] fixed, xIntegers, bars: () => error bars (drawErrorBars) }.
  */
-export function lineChart(el, series, { x = 'step', y = '', logY = false, height = 220, scatter = false, markX = null, yRange = null, xIntegers = false } = {}) {
+export function lineChart(el, series, { x = 'step', y = '', logY = false, height = 220, scatter = false, markX = null, xRange = null, yRange = null, xIntegers = false, bars = null } = {}) {
   const tall = () => Math.round(height * Number(themed('--chart-scale', '1')));
-  const make = (data) => new uPlot(chartOptions(el, series, { x, y, logY, height: tall(), scatter, markX, yRange, xIntegers }), data, el);
+  const make = (data) => new uPlot(chartOptions(el, series, { x, y, logY, height: tall(), scatter, markX, xRange, yRange, xIntegers, bars }), data, el);
   let plot = make([[], ...series.map(() => [])]);
   const rebuild = () => {
     const { data } = plot;
@@ -113,8 +115,118 @@ function markLine(u, at) {
   g.restore();
 }
 
+/**
+ * Draws error bars over uPlot `u`: for each { x, xsd, y, ysd, color, label, below }, a
+ * horizontal bar x ± xsd and a vertical bar y ± ysd with end caps (a NaN sd draws none),
+ * and the label beside the point (above right, or below left when `below`, so that two
+ * series' labels of nearby points do not overprint). What was drawn, in data units, is kept on the chart's root as
+ * data-bars ([{ label, x: [lo, hi], y: [lo, hi] }]) for tests and screen readers.
+ */
+function drawErrorBars(u, bars) {
+  const g = u.ctx;
+  const r = devicePixelRatio;
+  const cap = 4 * r;
+  const drawn = [];
+  g.save();
+  g.lineWidth = 1.5 * r;
+  g.font = `${Math.round(parseFloat(themed('--axis-size', '12px')) * r)}px system-ui, sans-serif`;
+  for (const b of bars) {
+    const px = u.valToPos(b.x, 'x', true);
+    const py = u.valToPos(b.y, 'y', true);
+    g.strokeStyle = g.fillStyle = b.color;
+    g.beginPath();
+    const entry = { label: b.label, rule: b.rule, lambda: b.lambda, x: null, y: null };
+    if (Number.isFinite(b.xsd)) {
+      const [x0, x1] = [b.x - b.xsd, b.x + b.xsd];
+      const [p0, p1] = [u.valToPos(x0, 'x', true), u.valToPos(x1, 'x', true)];
+      g.moveTo(p0, py); g.lineTo(p1, py);
+      g.moveTo(p0, py - cap); g.lineTo(p0, py + cap);
+      g.moveTo(p1, py - cap); g.lineTo(p1, py + cap);
+      entry.x = [x0, x1];
+    }
+    if (Number.isFinite(b.ysd)) {
+      const [y0, y1] = [b.y - b.ysd, b.y + b.ysd];
+      const [p0, p1] = [u.valToPos(y0, 'y', true), u.valToPos(y1, 'y', true)];
+      g.moveTo(px, p0); g.lineTo(px, p1);
+      g.moveTo(px - cap, p0); g.lineTo(px + cap, p0);
+      g.moveTo(px - cap, p1); g.lineTo(px + cap, p1);
+      entry.y = [y0, y1];
+    }
+    g.stroke();
+    if (b.label) {
+      // Kept inside the plot area, off the axes' numbers.
+      const w = g.measureText(b.label).width;
+      const at = b.below ? px - 6 * r - w : px + 6 * r;
+      const { left, width } = u.bbox;
+      g.textAlign = 'left';
+      g.textBaseline = b.below ? 'top' : 'alphabetic';
+      g.fillText(b.label, Math.min(Math.max(at, left), left + width - w), py + (b.below ? 6 : -6) * r);
+    }
+    drawn.push(entry);
+  }
+  g.restore();
+  u.root.dataset.bars = JSON.stringify(drawn);
+}
+
 /** Axis tick labels: compact numbers (1.2k, 3.4M). */
 const ticks = (u, splits) => splits.map((v) => (v === null ? '' : fmt(v)));
+
+/** Mantissas per decade, finest first, then every k-th power of ten. */
+const LOG_MANTISSAS = [[1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 5], [1, 3], [1]];
+const DECADE_STEPS = [2, 3, 5, 10, 20, 50, 100];
+
+/**
+ * Ticks of a log axis from `min` to `max` drawn over `pixels` CSS pixels, no two closer
+ * than `gap` pixels: the finest of 1–9, 1-2-5, 1-3 or 1 per decade, then every 2nd, 3rd,
+ * 5th, … power of ten, then the first and last power of ten, that keeps the gap; a range
+ * too narrow for two such ticks gets evenly spaced round values.
+ */
+export function logTicks(min, max, pixels, gap) {
+  if (!(min > 0) || !(max > min) || !(pixels > 0)) return [];
+  const [a, b] = [Math.log10(min), Math.log10(max)];
+  const px = (v) => ((Math.log10(v) - a) / (b - a)) * pixels;
+  const spaced = (vs) => vs.every((v, i) => i === 0 || px(v) - px(vs[i - 1]) >= gap);
+  const inRange = (v) => v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9);
+  const decades = [];
+  for (let k = Math.floor(a); k <= Math.ceil(b); k++) decades.push(k);
+  const round = (v) => Number(v.toPrecision(12));
+  for (const ms of LOG_MANTISSAS) {
+    const vs = decades.flatMap((k) => ms.map((m) => round(m * 10 ** k))).filter(inRange);
+    if (vs.length >= 2 && spaced(vs)) return vs;
+  }
+  for (const step of DECADE_STEPS) {
+    const vs = decades.filter((k) => k % step === 0).map((k) => round(10 ** k)).filter(inRange);
+    if (vs.length >= 2 && spaced(vs)) return vs;
+  }
+  const powers = decades.map((k) => round(10 ** k)).filter(inRange);
+  const ends = [powers[0], powers[powers.length - 1]];
+  if (powers.length >= 2 && spaced(ends)) return ends;
+  // Narrower than two 1–9 ticks: three round values, evenly spaced.
+  const raw = (max - min) / 3;
+  const unit = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * unit).find((s) => s >= raw) ?? raw;
+  const vs = [];
+  for (let v = Math.ceil(min / step) * step; v <= max; v += step) vs.push(round(v));
+  return vs;
+}
+
+/**
+ * uPlot axis options for a log y axis: ticks from logTicks at least two label heights
+ * apart (so labels never overlap at any chart size), labelled with one significant digit
+ * where that is exact (1k, 20, 0.005, 1e-5).
+ */
+function logAxis(size, height) {
+  return {
+    splits: (u, axis, min, max) => {
+      const pixels = u.bbox?.height > 0 ? u.bbox.height / uPlot.pxRatio : height * 0.7;
+      return logTicks(min, max, pixels, 2 * size);
+    },
+    // Every tick gets its label: logTicks has spaced them (uPlot's own log filter would
+    // drop all but the first and last of widely spaced decades).
+    filter: (u, splits) => splits,
+    values: (u, splits) => splits.map((v) => (v === null ? '' : fmt(v, Number(v.toPrecision(1)) === v ? 1 : 3))),
+  };
+}
 
 /** Aligns [[xs, ys], ..] tables with different xs into uPlot columns (gaps are null). */
 export function align(tables) {

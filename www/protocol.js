@@ -73,7 +73,8 @@ export const ANSWER = Object.freeze({
  *   `count` samples of each class at noise scale `noise` (0: the mean prediction); answered by
  *   { classes, count, noise, seed, images: one Float32Array per class, model: the noise model }.
  * @typedef {{ type: 'gradients', id: number, ts: number[], rate: number }} GradientsRequest
- * @typedef {{ type: 'sweep', id: number, lambdas: number[], steps: number }} SweepRequest
+ * @typedef {{ type: 'sweep', id: number, lambdas: number[], seeds: number, steps: number }} SweepRequest
+ *   Both rules, `seeds` seeds from the run's own, `steps` minibatches per run.
  * @typedef {{ type: 'load', id: number, json: string }} LoadRequest
  * @typedef {{ type: 'setData', id: number, images: Uint8Array, labels: Uint8Array }} SetDataRequest
  * @typedef {{ type: 'replay', id: number, index?: number, drawn?: boolean, leastExplained?: boolean }} ReplayRequest
@@ -93,6 +94,8 @@ export const ANSWER = Object.freeze({
  *   The loaded model's own configuration: the page's state follows it.
  * @typedef {{ type: 'replay', re: number, replaying: object, replays: object[] }} ReplayReply
  *   Every run's replay of that digit (src/inspect.rs Replay); `replaying` as in Visuals.
+ * @typedef {{ type: 'tradeoff', re: number, points: object[], summary: object[] }} TradeoffReply
+ *   Every run of the λ sweep, and the mean ± sd over the seeds per rule and λ (src/sweep.rs).
  * @typedef {{ type: 'error', re?: number, request?: string, message: string }} ErrorReply
  * @typedef {{ type: 'progress', task: string, progress: number|null, stopped?: boolean }} Progress
  *   A long operation (λ sweep, benchmark, gradient cosines) running in pieces: its share

@@ -253,16 +253,16 @@ function gradientJob({ id, ts, rate }) {
   };
 }
 
-/** The λ sweep, a few training steps per piece. */
-function sweepJob({ id, lambdas, steps }) {
-  const sweep = new TradeoffSweep(first(), lambdas, steps, EVAL_SAMPLES);
+/** The λ sweep (both rules, `seeds` seeds per λ), a few training steps per piece. */
+function sweepJob({ id, lambdas, seeds, steps }) {
+  const sweep = new TradeoffSweep(first(), lambdas, seeds, steps, EVAL_SAMPLES);
   return {
     task: 'λ sweep',
     request: REQUEST.SWEEP,
     id,
     advance: () => sweep.advance(1),
     progress: () => sweep.progress(),
-    finish: () => ({ type: REPLY.TRADEOFF, points: sweep.points() }),
+    finish: () => ({ type: REPLY.TRADEOFF, points: sweep.points(), summary: sweep.summary() }),
     free: () => sweep.free(),
   };
 }

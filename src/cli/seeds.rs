@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 /// The most seeds one command may run.
-pub const MAX_SEEDS: usize = 100;
+pub const MAX_SEEDS: usize = pclab::config::SWEEP_LIMITS.seeds;
 
 /// Seeds from `--seeds`: a range `A..B` (B excluded), `A..=B`, or a list `0,1,2`.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,28 +54,13 @@ pub fn parse(text: &str) -> Result<Seeds, String> {
     Ok(Seeds(seeds))
 }
 
-/// Mean and sample standard deviation (NaN for fewer than two values).
-pub fn mean_sd(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (
-        mean,
-        if values.len() > 1 {
-            var.sqrt()
-        } else {
-            f64::NAN
-        },
-    )
-}
-
 /// One metric over the seeds, as JSON (`null` where a run did not measure it) and as
 /// `mean ± sd` for the table.
 fn summarise(values: &[Option<f64>]) -> (Value, String) {
     let Some(values) = values.iter().copied().collect::<Option<Vec<f64>>>() else {
         return (Value::Null, "-".into());
     };
-    let (mean, sd) = mean_sd(&values);
+    let pclab::stats::MeanSd { mean, sd, .. } = pclab::stats::mean_sd(&values);
     (
         json!({ "mean": mean, "sd": sd, "values": values }),
         format!("{mean:.4} ± {sd:.4}"),

@@ -1,17 +1,20 @@
 //! `pclab sweep-tradeoff`: the reconstruction/classification trade-off, trained at every λ
-//! (one JSON object per λ on stdout, a table on stderr).
+//! for both rules (PC and BP through inference, or the one `--rule` names) and every seed
+//! of `--seeds`, `--epochs` each: one JSON object per run on stdout as it ends, then one
+//! summary object per rule and λ (mean ± sd over the seeds, computed by the engine), and
+//! a table on stderr.
 
-use super::seeds::{self, Seeds};
+use super::seeds::Seeds;
 use super::{runtime, usage, Failure};
-use pclab::config::Config;
 use pclab::cost::Budget;
 use pclab::experiment::Experiment;
-use pclab::sweep::{sweep_tradeoff, TradeoffPoint, MAX_LAMBDAS};
+use pclab::sweep::{Plan, Sweep, TradeoffSummary, MAX_LAMBDAS};
 use serde_json::json;
+use std::io::Write;
 
 /// Arguments of `pclab sweep-tradeoff`: those of `pclab train` (the preset defaults to
-/// `tradeoff`; `--rule pc` or `--rule bp-through-inference`; with `--seeds`, the sweep
-/// once per seed and a summary per λ) and the λs.
+/// `tradeoff`; both rules unless `--rule pc` or `--rule bp-through-inference`; with
+/// `--seeds`, every seed) and the λs.
 #[derive(clap::Args, Debug)]
 pub struct SweepArgs {
     /// The λ values in [0, 1], comma-separated, at most 101 (default 0, 0.1, …, 1).
@@ -30,8 +33,8 @@ fn lambda(text: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("λ must be a number in [0, 1], got {text:?}"))
 }
 
-/// Sweeps λ (once per seed with `--seeds`) and prints one line per λ (and seed), then
-/// with `--seeds` one summary line per λ.
+/// Sweeps λ × rule × seed, printing a line per run as it ends, then a summary line per
+/// rule and λ.
 pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     let common = &args.common;
     let mut config = common.config(Some("tradeoff"))?;
@@ -47,54 +50,65 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
             lambdas.len()
         )));
     }
-    let steps = common.epochs * data.train.len().div_ceil(config.batch);
-    let rule = serde_json::to_value(config.rule).map_err(runtime)?;
-    let seed_list = match &common.seeds {
-        Some(Seeds(list)) => list.clone(),
-        None => vec![config.seed],
+    let rule_given = common.settings.pairs().any(|(name, _)| name == "rule");
+    let plan = Plan {
+        lambdas,
+        rules: if rule_given {
+            vec![config.rule]
+        } else {
+            Experiment::Tradeoff.spec().rules.to_vec()
+        },
+        seeds: match &common.seeds {
+            Some(Seeds(list)) => list.clone(),
+            None => vec![config.seed],
+        },
+        steps: common.epochs * data.train.len().div_ceil(config.batch),
     };
-    let mut sweeps = Vec::new();
-    for &seed in &seed_list {
-        let config = Config {
-            seed,
-            ..config.clone()
-        };
-        let points = sweep_tradeoff(&config, &data, &lambdas, steps, None, Budget::NATIVE)
-            .map_err(runtime)?;
-        eprintln!("rule {rule}, seed {seed}, {} epoch(s)", common.epochs);
-        eprintln!(
-            "{:>6}  {:>9}  {:>9}  {:>12}",
-            "lambda", "accuracy", "mse", "final energy"
-        );
-        for p in &points {
-            let line = json!({ "rule": rule, "seed": seed, "epochs": common.epochs, "point": p });
-            println!("{line}");
-            let last = p.energy_trace.last().copied().unwrap_or(f64::NAN);
+    let mut sweep = Sweep::new(&config, &data, &plan, None, Budget::NATIVE).map_err(usage)?;
+    let epochs = common.epochs;
+    let mut printed = 0;
+    loop {
+        let done = sweep.advance(plan.steps).map_err(runtime)?;
+        for p in &sweep.points()[printed..] {
+            println!("{}", json!({ "epochs": epochs, "point": p }));
             eprintln!(
-                "{:>6.2}  {:>9.4}  {:>9.5}  {:>12.4}",
-                p.lambda, p.accuracy, p.mse, last
+                "rule {:<20} seed {:>4}  λ {:>5.2}  accuracy {:.4}  mse {:.5}",
+                pclab::config::name(&p.rule),
+                p.seed,
+                p.lambda,
+                p.accuracy,
+                p.mse
             );
         }
-        sweeps.push(points);
-    }
-    if common.seeds.is_some() {
-        for (i, &lambda) in lambdas.iter().enumerate() {
-            let metric = |f: fn(&TradeoffPoint) -> f64| -> Vec<Option<f64>> {
-                sweeps.iter().map(|points| Some(f(&points[i]))).collect()
-            };
-            eprintln!("lambda {lambda}:");
-            let mut fields = serde_json::Map::new();
-            fields.insert("rule".into(), rule.clone());
-            fields.insert("epochs".into(), json!(common.epochs));
-            fields.insert("lambda".into(), json!(lambda));
-            let summary = seeds::summary(
-                &seed_list,
-                &metric(|p| p.accuracy),
-                &metric(|p| p.mse),
-                fields,
-            );
-            println!("{summary}");
+        std::io::stdout().flush().map_err(runtime)?;
+        printed = sweep.points().len();
+        if done {
+            break;
         }
     }
+    print_summary(&sweep.summary(), epochs);
     Ok(())
+}
+
+/// One summary line per rule and λ on stdout (`{"summary": {rule, lambda, seeds, epochs,
+/// accuracy: {mean, sd, values}, mse: {…}}}`) and a table on stderr.
+fn print_summary(summary: &[TradeoffSummary], epochs: usize) {
+    eprintln!(
+        "{:<20}  {:>6}  {:>17}  {:>19}",
+        "rule", "lambda", "accuracy", "mse"
+    );
+    for s in summary {
+        let mut line = json!(s);
+        line["epochs"] = json!(epochs);
+        println!("{}", json!({ "summary": line }));
+        eprintln!(
+            "{:<20}  {:>6.2}  {:>8.4} ± {:.4}  {:>8.5} ± {:.5}",
+            pclab::config::name(&s.rule),
+            s.lambda,
+            s.accuracy.mean,
+            s.accuracy.sd,
+            s.mse.mean,
+            s.mse.sd
+        );
+    }
 }

@@ -1,10 +1,12 @@
 // Panel 5, Classification: the confusion matrix on the test split, sample predictions
 // with their probabilities, and a canvas to draw a digit that is classified live (with
 // the energy trace of its inference).
-import { panel, el, button } from '../dom.js';
+import { panel, el, button, stylesheet } from '../dom.js';
 import { drawDigits, drawHeatmap, chartSlot, pngButton, RUN_COLORS } from '../plots.js';
 import { toMnist } from '../draw.js';
 import { REQUEST, REPLY } from '../protocol.js';
+import * as equations from '../equations.js';
+import { seeingLine } from './seeing.js';
 
 const PAD = 224; // drawing canvas side, in CSS and canvas pixels
 const PEN = 16;
@@ -25,7 +27,7 @@ function predictionsView(holder, predictions) {
     drawDigits(canvas, images.subarray(i * 784, (i + 1) * 784), { count: 1, cols: 1, scale: 2, gap: 0 });
     const p = probabilities[i];
     const guess = p.indexOf(Math.max(...p));
-    return el('figure', { class: guess === label ? 'right' : 'wrong' }, canvas,
+    return el('figure', { class: guess === label ? 'right' : 'wrong', 'data-label': label, 'data-guess': guess, 'data-probability': p[guess] }, canvas,
       el('figcaption', {}, `${label} → ${guess} (${Math.round(100 * p[guess])}%)`), bars(p, guess));
   }));
 }
@@ -91,7 +93,12 @@ function drawPad(ctx, onDigit) {
 }
 
 export function mount(ctx) {
-  const { tools, body } = panel({ name: 'classification', title: 'Classification', help: 'Rows: true digit, columns: the network’s guess. Draw a digit on the black pad: it is centred like MNIST and classified by inference.' });
+  stylesheet(new URL('./inference.css', import.meta.url)); // the equations' styles
+  const { section, tools, body } = panel({ name: 'classification', title: 'Classification', help: 'Rows: true digit, columns: the network’s guess. Draw a digit on the black pad: it is centred like MNIST and classified by inference.' });
+  seeingLine(ctx, section, (config, experiment) => {
+    const r = equations.readout(config, experiment);
+    return `the probability of each class k, ${equations.html(r)} (${r.words}).`;
+  });
   const confusion = el('canvas', { 'data-testid': 'confusion-matrix', class: 'heatmap' });
   const predictions = el('div', { class: 'predictions', 'data-testid': 'predictions' });
   const preview = el('canvas', { class: 'digit', 'data-testid': 'draw-preview' });

@@ -1,13 +1,21 @@
 // Panel 9, Cost: floating-point operations per training step of each run (PC pays T
 // inference steps per update; BP one forward and one backward pass), and the test
 // metric against cumulative FLOPs.
-import { panel, el, button, fmt } from '../dom.js';
+import { panel, el, button, fmt, stylesheet } from '../dom.js';
 import { chartSlot, align, pngButton, RUN_COLORS } from '../plots.js';
 import { judgedBy } from './training.js';
 import { REQUEST, REPLY } from '../protocol.js';
+import * as equations from '../equations.js';
+import { seeingLine } from './seeing.js';
 
 export function mount(ctx) {
-  const { tools, body } = panel({ name: 'cost', title: 'Compute cost', help: 'Turn on “compare with: bp” to see PC and BP side by side on identical batches.' });
+  stylesheet(new URL('./inference.css', import.meta.url)); // the equations' styles
+  const { section, tools, body } = panel({ name: 'cost', title: 'Compute cost', help: 'Turn on “compare with: bp” to see PC and BP side by side on identical batches.' });
+  // Each run's rule (both when comparing): what its FLOP count covers.
+  seeingLine(ctx, section, () => ctx.runs().map((config, i) => {
+    const c = equations.cost(config);
+    return `${ctx.names()[i]}: ${equations.html(c)} (${c.words})`;
+  }).join('; ') + '. The table counts every product (2·m·n·k) and every elementwise pass the engine runs.');
   const table = el('table', { class: 'numbers', 'data-testid': 'flops-table' });
   const chartEl = el('div', { class: 'chart', 'data-testid': 'plot-cost' });
   const bench = el('div');

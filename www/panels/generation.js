@@ -1,8 +1,10 @@
-// Panel 6, Generation: pick a class; the network generates digits of it (top-down
-// predictions from a clamped label).
+// Panel 6, Generation: samples of every class from the network as a generative model
+// (ancestral sampling from a clamped label, with the noise it learned; src/sampling.rs).
 import { panel, el, button } from '../dom.js';
 import { drawDigits, pngButton } from '../plots.js';
 import { REQUEST, REPLY } from '../protocol.js';
+import * as equations from '../equations.js';
+import { seeingLine } from './seeing.js';
 
 // The generation grid: one column per class, SAMPLES samples of it down the rows.
 const CLASSES = 10;
@@ -10,7 +12,8 @@ const SAMPLES = 5;
 const NOISE_STEP = 0.05;
 
 export function mount(ctx) {
-  const { tools, body } = panel({ name: 'generation', title: 'Generation', help: 'Clamp a class at the top and let the network predict the image layer by layer.' });
+  const { section, tools, body } = panel({ name: 'generation', title: 'Generation', help: 'Clamp a class at the top and let the network predict the image layer by layer.' });
+  seeingLine(ctx, section, (config) => `the top-down prediction chain ${equations.html(equations.generation(config))} (${equations.generation(config).words}); each layer is drawn around its prediction with the noise the network learned, scaled by the noise scale.`);
   // Ancestral samples (src/sampling.rs): each column clamps one class at layer 0 and draws
   // every layer below around its prediction, with the noise the network learned, scaled by
   // the noise scale; 0 gives the deterministic mean prediction in every row.

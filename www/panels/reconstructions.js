@@ -1,10 +1,17 @@
 // Panel 4, Reconstructions: test digits (top row) beside each run's reconstructions.
-import { panel, el } from '../dom.js';
+import { panel, el, stylesheet } from '../dom.js';
 import { drawDigits, pngButton } from '../plots.js';
 import { REPLY } from '../protocol.js';
+import * as equations from '../equations.js';
+import { seeingLine } from './seeing.js';
 
 export function mount(ctx) {
-  const { tools, body } = panel({ name: 'reconstructions', title: 'Reconstructions', help: 'Top row: test digits. Below: what each network predicts back from its latent beliefs.' });
+  stylesheet(new URL('./inference.css', import.meta.url)); // the equations' styles
+  const { section, tools, body } = panel({ name: 'reconstructions', title: 'Reconstructions', help: 'Top row: test digits. Below: what each network predicts back from its latent beliefs.' });
+  seeingLine(ctx, section, (config, experiment) => {
+    const r = equations.reconstruction(config, experiment);
+    return `each reconstruction ${equations.html(r)} (${r.words}).`;
+  });
   const canvas = el('canvas', { 'data-testid': 'recon-grid', class: 'digits' });
   const note = el('p', { class: 'note' }, 'Train a step to see reconstructions.');
   body.append(canvas, note);
