@@ -222,7 +222,10 @@ fn counts_out_of_bounds_are_usage_errors() {
     assert_usage(&pclab_str("train --batch 0"), &["batch must be"]);
     assert_usage(&pclab_str("train --lr -1"), &["lr must be"]);
     assert_usage(&pclab_str("train --no-such-flag 3"), &["--no-such-flag"]);
-    assert_usage(&pclab_str("train --preset nope"), &["unknown preset"]);
+    assert_usage(
+        &pclab_str("train --preset nope"),
+        &["nope", "dynamics", "tutorial"],
+    );
     assert_usage(&pclab_str("sweep-tradeoff --lambdas 0.5,1.5"), &["[0, 1]"]);
 }
 

@@ -27,9 +27,9 @@ pub struct Args {
     #[arg(long, default_value_t = 1, allow_negative_numbers = true,
           value_parser = RangedI64ValueParser::<usize>::new().range(1..=MAX_EPOCHS))]
     pub epochs: usize,
-    /// A preset to start from (classification, tutorial, compression, generation,
-    /// tradeoff); the hyperparameter flags then change it.
-    #[arg(long)]
+    /// A preset to start from (the engine's presets); the hyperparameter flags then
+    /// change it.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(pclab::config::PRESET_NAMES))]
     pub preset: Option<String>,
     /// The shipped data file.
     #[arg(long, default_value = "www/data/mnist-10k.bin.gz")]
