@@ -3,7 +3,8 @@
 // (1280×800), a projector (1920×1080) and a phone (390×844); presentation mode, the dark
 // theme, and every panel on its own.
 // Run after `make build`:  node scripts/screenshots.mjs   (a few minutes; writes docs/screenshots/)
-// `node scripts/screenshots.mjs compression generation` retakes only those presets' views.
+// `node scripts/screenshots.mjs compression generation` retakes only those presets' views
+// (`readme` the README's figures).
 import { mkdirSync } from 'node:fs';
 import { launch, openPage, ready, metric, until } from '../e2e/browser.mjs';
 
@@ -42,6 +43,12 @@ const PREPARE = {
     await page.waitForTimeout(500);
   },
   compression: (page) => train(page, 120),
+  // Two decoders, one trained by BP through 35 inference steps: a few dozen steps show
+  // the dynamics apart.
+  dynamics: async (page) => {
+    await train(page, 40);
+    await page.getByTestId('dynamics').first().waitFor({ timeout: 60_000 });
+  },
 };
 
 /** Opens `query` at `viewport` (options: colorScheme), ready and prepared for `preset`. */
@@ -106,7 +113,7 @@ try {
     await page.close();
   }
 
-  if (!only.length) await readmeFigures();
+  if (!only.length || only.includes('readme')) await readmeFigures();
   console.log(`screenshots written to ${OUT}`);
 } finally {
   await env.close();

@@ -5,27 +5,15 @@
 //! one of highest settled energy.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod shipped;
+
 use pclab::config::{Compare, Config};
-use pclab::data::{load_shipped_file, PixelScale, Split};
+use pclab::data::PixelScale;
 use pclab::dynamics::snapshot_steps;
 use pclab::experiment::Rule;
 use pclab::inspect::{self, Replay};
 use pclab::train::{argmax, Trainer};
-
-fn data() -> Split {
-    load_shipped_file(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/www/data/mnist-10k.bin.gz"
-    ))
-    .unwrap()
-}
-
-fn config(preset: &str, settings: &[(&str, &str)]) -> Config {
-    Config::preset(preset)
-        .unwrap()
-        .with_settings(settings.iter().copied())
-        .unwrap()
-}
+use shipped::{config, data};
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-4 * (1.0 + a.abs().max(b.abs()))

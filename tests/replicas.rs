@@ -3,25 +3,12 @@
 //! float summation order), and the replicas never drift apart.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod shipped;
+
 use pclab::config::Config;
-use pclab::data::{load_shipped_file, Split};
 use pclab::energy::LayerEnergy;
 use pclab::train::{Contribution, Shard, Trainer, MAX_SHARDS};
-
-fn data() -> Split {
-    load_shipped_file(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/www/data/mnist-10k.bin.gz"
-    ))
-    .unwrap()
-}
-
-fn config(preset: &str, settings: &[(&str, &str)]) -> Config {
-    Config::preset(preset)
-        .unwrap()
-        .with_settings(settings.iter().copied())
-        .unwrap()
-}
+use shipped::{config, data};
 
 /// `steps` steps of `replicas` trainers, each contributing its shard and applying the sum
 /// of all (summed in shard order, as the page's lead worker does): the loss curve of
@@ -100,35 +87,22 @@ fn bp_classification_learns_alike_on_replicas() {
     ));
 }
 
+/// The decoders (compression, and the trade-off with its classifier) by both rules.
 #[test]
-fn pc_and_bp_through_inference_compression_learn_alike_on_replicas() {
-    for rule in ["pc", "bp-through-inference"] {
-        assert_replicas_agree(config(
-            "compression",
-            &[
-                ("rule", rule),
-                ("hidden", "32"),
-                ("latent", "8"),
-                ("batch", "25"),
-                ("T", "10"),
-            ],
-        ));
-    }
-}
-
-#[test]
-fn the_tradeoff_and_its_classifier_learn_alike_on_replicas() {
-    for rule in ["pc", "bp-through-inference"] {
-        assert_replicas_agree(config(
-            "tradeoff",
-            &[
-                ("rule", rule),
-                ("hidden", "32"),
-                ("latent", "8"),
-                ("batch", "25"),
-                ("T", "10"),
-            ],
-        ));
+fn decoders_learn_alike_on_replicas_by_pc_and_bp_through_inference() {
+    for preset in ["compression", "tradeoff"] {
+        for rule in ["pc", "bp-through-inference"] {
+            assert_replicas_agree(config(
+                preset,
+                &[
+                    ("rule", rule),
+                    ("hidden", "32"),
+                    ("latent", "8"),
+                    ("batch", "25"),
+                    ("T", "10"),
+                ],
+            ));
+        }
     }
 }
 

@@ -4,10 +4,10 @@
 //! trainer learns the noise model, and saved models keep it (older files get it fitted).
 #![cfg(not(target_arch = "wasm32"))]
 
+mod shipped;
+
 use nalgebra::{DMatrix, DVector};
 use pclab::activation::Activation;
-use pclab::config::Config;
-use pclab::data::{load_shipped_file, Split};
 use pclab::energy::{LayerEnergy, Reduction};
 use pclab::experiment::End;
 use pclab::network::{Block, Init, Network, PredictionForm};
@@ -16,19 +16,7 @@ use pclab::sampling::{
 };
 use pclab::train::Trainer;
 use proptest::prelude::*;
-use std::sync::OnceLock;
-
-fn data() -> Split {
-    static DATA: OnceLock<Split> = OnceLock::new();
-    DATA.get_or_init(|| {
-        load_shipped_file(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/www/data/mnist-10k.bin.gz"
-        ))
-        .unwrap()
-    })
-    .clone()
-}
+use shipped::{config, data};
 
 fn request(class: Option<usize>, count: usize, noise: f64, seed: u64) -> SampleRequest {
     SampleRequest {
@@ -252,11 +240,7 @@ fn requests_out_of_bounds_are_refused() {
 }
 
 fn trained(preset: &str, settings: &[(&str, &str)], steps: usize) -> Trainer {
-    let config = Config::preset(preset)
-        .unwrap()
-        .with_settings(settings.iter().copied())
-        .unwrap();
-    let mut trainer = Trainer::new(config, data()).unwrap();
+    let mut trainer = Trainer::new(config(preset, settings), data()).unwrap();
     for _ in 0..steps {
         trainer.step().unwrap();
     }

@@ -2,24 +2,12 @@
 //! NaN guard keeps the last finite weights, and settings parse with clear errors.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod shipped;
+
 use pclab::config::Config;
-use pclab::data::{load_shipped_file, Split};
+use pclab::data::Split;
 use pclab::train::Trainer;
-
-fn data() -> Split {
-    load_shipped_file(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/www/data/mnist-10k.bin.gz"
-    ))
-    .unwrap()
-}
-
-fn config(preset: &str, settings: &[(&str, &str)]) -> Config {
-    Config::preset(preset)
-        .unwrap()
-        .with_settings(settings.iter().copied())
-        .unwrap()
-}
+use shipped::{config, data};
 
 fn train(config: Config, steps: usize) -> Trainer {
     let mut trainer = Trainer::new(config, data()).unwrap();
