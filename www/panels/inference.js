@@ -238,7 +238,8 @@ export function mount(ctx) {
     slider.value = String(t);
     const first = replays[0];
     ends.textContent = endsSentence(first);
-    modeClamped.disabled = modeFree.disabled = first.label_layer === null;
+    // Only a network with a label layer has a label to clamp or free.
+    modeClamped.parentElement.hidden = first.label_layer === null;
     title.textContent = `${digitWords(first)}: ${clamped ? 'as in learning' : 'as at test time'}, ${steps()} inference steps`
       + `${replays.length > 1 ? `, in each of the ${replays.length} runs side by side` : ''}.`;
     const two = replays.length > 1;
