@@ -45,6 +45,9 @@ export class Replicas {
   constructor(others) {
     this.others = others;
     this.count = others.length + 1;
+    // The replicas' apply of the last step: not awaited by the step itself (each replica
+    // answers in order, so the next step's parts come after it), only before what follows.
+    this.applied = Promise.resolve();
   }
 
   /**
@@ -52,11 +55,21 @@ export class Replicas {
    * saved model; on the user's data when `custom` is given.
    */
   async build({ slot = 'run', configs = null, model = null, custom = null }) {
+    await this.applied.catch(() => {}); // the runs are replaced anyway
+    this.applied = Promise.resolve();
     await settled(this.others.map((r) => r.ask({ type: 'build', slot, configs, model, custom })));
+  }
+
+  /** Waits for the replicas' apply of the last step; throws if one failed. */
+  async settle() {
+    const last = this.applied;
+    this.applied = Promise.resolve();
+    await last;
   }
 
   /** Frees the replicas' runs in `slot`. */
   async free(slot) {
+    await this.settle();
     await settled(this.others.map((r) => r.ask({ type: 'free', slot })));
   }
 
@@ -66,10 +79,20 @@ export class Replicas {
     // Every replica draws its minibatch: wait for them all, even when this one fails.
     const own = attempt(() => labs.map((lab) => lab.contribute(0, this.count)));
     const parts = await settled(asked);
+    await this.settle(); // answered before the parts: a replica that failed to apply stops here
     const totals = labs.map((lab, i) => lab.combine([own()[i], ...parts.map((p) => p.parts[i])]));
-    const applied = this.others.map((r) => r.ask({ type: 'apply', slot, totals }));
+    const applied = settled(this.others.map((r) => r.ask({ type: 'apply', slot, totals })));
     const records = attempt(() => labs.map((lab, i) => lab.apply(totals[i])));
-    await settled(applied);
+    // The replicas apply the same sums to the same weights: where this worker's apply fails
+    // (a diverging step, rolled back), theirs fail alike, and this worker's error says so.
+    let failed = false;
+    try {
+      records();
+    } catch {
+      failed = true;
+    }
+    this.applied = failed ? applied.catch(() => {}) : applied;
+    this.applied.catch(() => {}); // reported by the next step, build or free
     return records();
   }
 
