@@ -84,3 +84,26 @@ test('two workers train in a plain iframe on another origin', async () => {
     await host.close();
   }
 });
+
+test('a step that diverges on two workers stops with one message; the page recovers', async () => {
+  const { page, problems } = await openPage(env.browser, `${env.url}?optimizer=sgd&lr=10&workers=2`);
+  await ready(page);
+  assert.equal(await page.getByTestId('metric-workers').textContent(), '2');
+  await page.getByTestId('play').click();
+  const error = page.getByTestId('error');
+  await until(() => error.isVisible(), 60_000, 'a divergence message');
+  const text = await error.textContent();
+  assert.match(text, /Training stopped: .*training diverged at step \d+/);
+  assert.doesNotMatch(text, /replica/, 'the replicas diverge alike and are not reported apart');
+  await page.getByTestId('status').filter({ hasText: 'paused' }).waitFor();
+  await page.getByTestId('lr').fill('0.01');
+  await page.getByTestId('lr').dispatchEvent('change');
+  await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor();
+  for (let n = 1; n <= 3; n++) {
+    await page.getByTestId('step').click();
+    await until(async () => (await stepOf(page)) === n, 20_000, `step ${n} after the divergence`);
+  }
+  assert.deepEqual(problems.pageErrors, []);
+  assert.deepEqual(problems.foreignRequests, []);
+  await page.close();
+});
