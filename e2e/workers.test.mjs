@@ -1,7 +1,8 @@
 // Data-parallel workers (?workers=N): a minibatch split over two workers trains like one
 // worker (the loss curves agree to 1e-4 relative over 50 steps, for PC, BP and BP through
 // inference), the page says how many workers it uses, a bad count is reported, and two
-// workers train inside a plain iframe on another origin (no cross-origin isolation).
+// workers train inside a plain iframe on another origin (no cross-origin isolation); a
+// step that diverges on two workers is reported once, and the page recovers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
