@@ -211,3 +211,49 @@ mod tests {
         assert_eq!(sigmoid_f32(f32::NEG_INFINITY), 0.0);
     }
 }
+
+/// `self ← src`, reusing `self`'s buffers where the shapes agree: copies that are taken
+/// every training step (the rollback state) allocate only the first time.
+pub trait Overwrite {
+    /// Makes `self` equal to `src`.
+    fn overwrite(&mut self, src: &Self);
+}
+
+impl<T: Real> Overwrite for DMatrix<T> {
+    fn overwrite(&mut self, src: &Self) {
+        if self.shape() == src.shape() {
+            self.copy_from(src);
+        } else {
+            *self = src.clone();
+        }
+    }
+}
+
+impl<T: Real> Overwrite for DVector<T> {
+    fn overwrite(&mut self, src: &Self) {
+        if self.len() == src.len() {
+            self.copy_from(src);
+        } else {
+            *self = src.clone();
+        }
+    }
+}
+
+impl<T: Overwrite + Clone> Overwrite for Option<T> {
+    fn overwrite(&mut self, src: &Self) {
+        match (self.as_mut(), src) {
+            (Some(dst), Some(src)) => dst.overwrite(src),
+            _ => self.clone_from(src),
+        }
+    }
+}
+
+impl<T: Overwrite + Clone> Overwrite for Vec<T> {
+    fn overwrite(&mut self, src: &Self) {
+        if self.len() == src.len() {
+            self.iter_mut().zip(src).for_each(|(d, s)| d.overwrite(s));
+        } else {
+            self.clone_from(src);
+        }
+    }
+}

@@ -3,7 +3,7 @@
 
 use crate::error::{PcError, Result};
 use crate::flops::Flops;
-use crate::linalg::{all_finite, real, Real};
+use crate::linalg::{all_finite, real, Overwrite, Real};
 use crate::network::Gradients;
 use crate::network::Network;
 use serde::{Deserialize, Serialize};
@@ -61,6 +61,14 @@ pub struct Optimizer<T: Real> {
     step: i32,
     first: Option<Gradients<T>>,
     second: Option<Gradients<T>>,
+}
+
+impl<T: Real> Overwrite for Optimizer<T> {
+    fn overwrite(&mut self, src: &Self) {
+        (self.config, self.step) = (src.config, src.step);
+        self.first.overwrite(&src.first);
+        self.second.overwrite(&src.second);
+    }
 }
 
 impl<T: Real> Optimizer<T> {

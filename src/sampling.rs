@@ -105,6 +105,13 @@ impl Prior {
 /// `v` of `B` samples and their predictions, sets
 /// `∂/∂σ² Σ_b [ (n_l/2) log σ² + ‖v_{b,l} − μ_{b,l}‖² / (2σ²) ] = 0`, so
 ///
+impl crate::linalg::Overwrite for NoiseModel {
+    /// A handful of numbers per layer: a plain copy.
+    fn overwrite(&mut self, src: &Self) {
+        self.clone_from(src);
+    }
+}
+
 /// `σ_l² = (1 / (B n_l)) Σ_b ‖v_{b,l} − m(μ_l(v_{b,l−1}))‖²`,
 ///
 /// the mean squared prediction error of the layer ([`layer_variances`]). The beliefs are

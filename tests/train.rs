@@ -100,14 +100,25 @@ fn a_diverging_rate_stops_training_and_keeps_the_last_finite_weights() {
         &[("hidden", "32"), ("optimizer", "sgd"), ("lr", "1e30")],
     );
     let mut trainer = Trainer::new(c, data()).unwrap();
+    let mut before = trainer.network().clone();
     let err = (0..5)
-        .find_map(|_| trainer.step().err())
+        .find_map(|_| {
+            before = trainer.network().clone();
+            trainer.step().err()
+        })
         .expect("lr 1e30 must diverge");
     assert!(err.to_string().contains("diverged"), "{err}");
     assert!(
         trainer.network().validate().is_ok(),
         "the kept weights are finite"
     );
+    // Exactly the weights before the diverging step, however often it is retried (the
+    // rollback state is reused from step to step, not re-allocated).
+    assert_eq!(trainer.network(), &before);
+    for _ in 0..3 {
+        assert!(trainer.step().is_err());
+        assert_eq!(trainer.network(), &before);
+    }
     assert!(trainer.evaluate().is_ok());
 }
 

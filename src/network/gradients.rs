@@ -7,7 +7,7 @@
 //! where `a_{l−1} = u` (post) or `f(u)` (pre).
 
 use super::{BlockPoint, Network};
-use crate::linalg::Real;
+use crate::linalg::{Overwrite, Real};
 use nalgebra::{DMatrix, DVector};
 
 /// The gradient of one block's parameters.
@@ -24,6 +24,19 @@ pub struct BlockGradient<T: Real> {
 pub struct Gradients<T: Real> {
     /// One entry per block.
     pub blocks: Vec<BlockGradient<T>>,
+}
+
+impl<T: Real> Overwrite for BlockGradient<T> {
+    fn overwrite(&mut self, src: &Self) {
+        self.weight.overwrite(&src.weight);
+        self.bias.overwrite(&src.bias);
+    }
+}
+
+impl<T: Real> Overwrite for Gradients<T> {
+    fn overwrite(&mut self, src: &Self) {
+        self.blocks.overwrite(&src.blocks);
+    }
 }
 
 impl<T: Real> Gradients<T> {

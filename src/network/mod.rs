@@ -13,7 +13,7 @@ use crate::energy::{LayerEnergy, Reduction};
 use crate::error::{PcError, Result};
 use crate::linalg::{
     all_finite, column_sums, ensure_shape, hadamard, mul, mul_transposed, real, transposed_mul,
-    Real,
+    Overwrite, Real,
 };
 use nalgebra::{DMatrix, DVector};
 use rand::{Rng, SeedableRng};
@@ -191,6 +191,21 @@ pub(crate) fn check_same_batch<T: Real>(a: &DMatrix<T>, b: &DMatrix<T>) -> Resul
 pub struct Network<T: Real> {
     blocks: Vec<Block<T>>,
     form: PredictionForm,
+}
+
+impl<T: Real> Overwrite for Block<T> {
+    fn overwrite(&mut self, src: &Self) {
+        self.weight.overwrite(&src.weight);
+        self.bias.overwrite(&src.bias);
+        (self.activation, self.energy) = (src.activation, src.energy);
+    }
+}
+
+impl<T: Real> Overwrite for Network<T> {
+    fn overwrite(&mut self, src: &Self) {
+        self.blocks.overwrite(&src.blocks);
+        self.form = src.form;
+    }
 }
 
 impl<T: Real> Network<T> {

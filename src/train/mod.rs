@@ -26,6 +26,7 @@ use crate::error::{PcError, Result};
 use crate::experiment::Rule;
 use crate::flops::Flops;
 use crate::inference::Clamp;
+use crate::linalg::Overwrite;
 use crate::network::{Init, Network, PredictionForm};
 use crate::optimizer::Optimizer;
 use crate::sampling::NoiseModel;
@@ -54,6 +55,23 @@ pub struct Trainer {
     classifier: Option<Classifier>,
     /// The prior and per-layer noise of a network that can be sampled.
     noise: Option<NoiseModel>,
+    /// The state before the last step, written over in place each step.
+    rollback: Option<Box<Rollback>>,
+}
+
+/// What a step changes and a diverging step must undo.
+struct Rollback {
+    net: Network<F>,
+    optimizer: Optimizer<F>,
+    classifier: Option<Classifier>,
+    noise: Option<NoiseModel>,
+}
+
+impl Overwrite for Classifier {
+    fn overwrite(&mut self, src: &Self) {
+        self.net.overwrite(&src.net);
+        self.optimizer.overwrite(&src.optimizer);
+    }
 }
 
 /// A linear classifier `latent → classes` with a categorical energy, and its optimiser.
@@ -140,6 +158,7 @@ impl Trainer {
             last: StepRecord::default(),
             classifier,
             noise,
+            rollback: None,
         })
     }
 
@@ -285,12 +304,7 @@ impl Trainer {
     /// gradients): one optimiser step of the network (and the classifier). A non-finite
     /// energy or weight stops with an error and leaves the last finite weights in place.
     pub fn apply(&mut self, total: &Contribution) -> Result<&StepRecord> {
-        let before = (
-            self.net.clone(),
-            self.optimizer.clone(),
-            self.classifier.clone(),
-            self.noise.clone(),
-        );
+        self.save_rollback();
         let flops_before = self.flops.total();
         self.flops.inference += total.flops.inference;
         self.flops.learning += total.flops.learning;
@@ -312,13 +326,43 @@ impl Trainer {
                 Ok(&self.last)
             }
             Ok(()) | Err(PcError::NonFinite(_)) => {
-                (self.net, self.optimizer, self.classifier, self.noise) = before;
+                self.roll_back();
                 Err(self.diverged())
             }
             Err(e) => {
-                (self.net, self.optimizer, self.classifier, self.noise) = before;
+                self.roll_back();
                 Err(e)
             }
+        }
+    }
+
+    /// Copies what a step changes into the rollback state (in place after the first step).
+    fn save_rollback(&mut self) {
+        match self.rollback.as_deref_mut() {
+            Some(r) => {
+                r.net.overwrite(&self.net);
+                r.optimizer.overwrite(&self.optimizer);
+                r.classifier.overwrite(&self.classifier);
+                r.noise.overwrite(&self.noise);
+            }
+            None => {
+                self.rollback = Some(Box::new(Rollback {
+                    net: self.net.clone(),
+                    optimizer: self.optimizer.clone(),
+                    classifier: self.classifier.clone(),
+                    noise: self.noise.clone(),
+                }))
+            }
+        }
+    }
+
+    /// Restores the state saved before the step (swapped in: no copy).
+    fn roll_back(&mut self) {
+        if let Some(r) = self.rollback.as_deref_mut() {
+            std::mem::swap(&mut self.net, &mut r.net);
+            std::mem::swap(&mut self.optimizer, &mut r.optimizer);
+            std::mem::swap(&mut self.classifier, &mut r.classifier);
+            std::mem::swap(&mut self.noise, &mut r.noise);
         }
     }
 
