@@ -185,33 +185,6 @@ pub(crate) fn sigmoid_f32(x: f32) -> f32 {
     1.0 / (1.0 + exp_f32(-x))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{sigmoid_f32, tanh_f32};
-
-    /// The distance in units in the last place between two finite f32s of one sign.
-    fn ulps(a: f32, b: f32) -> u32 {
-        a.to_bits().abs_diff(b.to_bits())
-    }
-
-    #[test]
-    fn fast_tanh_and_sigmoid_are_within_two_ulps() {
-        let mut x = 1e-30f32;
-        while x < 40.0 {
-            for x in [x, -x] {
-                let tanh = f64::from(x).tanh() as f32;
-                let sigmoid = (1.0 / (1.0 + (-f64::from(x)).exp())) as f32;
-                assert!(ulps(tanh_f32(x), tanh) <= 1, "tanh({x})");
-                assert!(ulps(sigmoid_f32(x), sigmoid) <= 2, "σ({x})");
-            }
-            x = f32::from_bits(x.to_bits() + 101);
-        }
-        assert!(tanh_f32(f32::NAN).is_nan() && sigmoid_f32(f32::NAN).is_nan());
-        assert_eq!(tanh_f32(f32::INFINITY), 1.0);
-        assert_eq!(sigmoid_f32(f32::NEG_INFINITY), 0.0);
-    }
-}
-
 /// `self ← src`, reusing `self`'s buffers where the shapes agree: copies that are taken
 /// every training step (the rollback state) allocate only the first time.
 pub trait Overwrite {
@@ -255,5 +228,32 @@ impl<T: Overwrite + Clone> Overwrite for Vec<T> {
         } else {
             self.clone_from(src);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{sigmoid_f32, tanh_f32};
+
+    /// The distance in units in the last place between two finite f32s of one sign.
+    fn ulps(a: f32, b: f32) -> u32 {
+        a.to_bits().abs_diff(b.to_bits())
+    }
+
+    #[test]
+    fn fast_tanh_and_sigmoid_are_within_two_ulps() {
+        let mut x = 1e-30f32;
+        while x < 40.0 {
+            for x in [x, -x] {
+                let tanh = f64::from(x).tanh() as f32;
+                let sigmoid = (1.0 / (1.0 + (-f64::from(x)).exp())) as f32;
+                assert!(ulps(tanh_f32(x), tanh) <= 1, "tanh({x})");
+                assert!(ulps(sigmoid_f32(x), sigmoid) <= 2, "σ({x})");
+            }
+            x = f32::from_bits(x.to_bits() + 101);
+        }
+        assert!(tanh_f32(f32::NAN).is_nan() && sigmoid_f32(f32::NAN).is_nan());
+        assert_eq!(tanh_f32(f32::INFINITY), 1.0);
+        assert_eq!(sigmoid_f32(f32::NEG_INFINITY), 0.0);
     }
 }
