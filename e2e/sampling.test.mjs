@@ -27,10 +27,13 @@ function tile(page, r, c) {
 const noteSays = (page, text) =>
   page.getByTestId('sample-note').filter({ hasText: text }).waitFor({ timeout: 30_000 });
 
-/** `μ = f(W v + b)` block by block from the saved model (post form: tanh, sigmoid image). */
+/**
+ * `μ = f(W v + b)` block by block from the saved model (post form: tanh, sigmoid image),
+ * from the one-hot of class `k`, or from layer-0 state `k` when it is an array.
+ */
 function meanPrediction(model, k) {
   const { sizes, weights, biases } = model;
-  let v = Array.from({ length: sizes[0] }, (_, j) => (j === k ? 1 : 0));
+  let v = Array.isArray(k) ? k : Array.from({ length: sizes[0] }, (_, j) => (j === k ? 1 : 0));
   for (let l = 1; l < sizes.length; l++) {
     const last = l === sizes.length - 1;
     v = Array.from({ length: sizes[l] }, (_, i) => {
@@ -53,7 +56,18 @@ test('sampled generation: samples of a class differ, resample redraws, noise 0 i
   await page.getByTestId('status').filter({ hasText: 'paused' }).waitFor();
   await noteSays(page, 'seed 0');
   const size = await page.getByTestId('generated').evaluate((c) => [c.width, c.height]);
-  assert.deepEqual(size, [10 * TILE - 2, 5 * TILE - 2], 'ten classes across, five samples down');
+  assert.deepEqual(size, [11 * TILE - 2, 5 * TILE - 2], 'ten classes and the unconditional column across, five samples down');
+  // Column labels over the grid: the classes, then the unconditional column, as wide as it.
+  const columns = await page.getByTestId('sample-columns').evaluate((row) => {
+    const canvas = document.querySelector('[data-testid="generated"]').getBoundingClientRect();
+    const cells = [...row.children].map((c) => { const b = c.getBoundingClientRect(); return { text: c.textContent, mid: (b.left + b.right) / 2 }; });
+    return { cells, left: canvas.left, width: canvas.width };
+  });
+  assert.deepEqual(columns.cells.map((c) => c.text), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'any']);
+  columns.cells.forEach(({ mid }, k) => {
+    const tileMid = columns.left + ((k + 0.5) * TILE - 1) * (columns.width / (11 * TILE - 2));
+    assert.ok(Math.abs(mid - tileMid) < 3, `label ${k} centred over its column (${mid} vs ${tileMid})`);
+  });
   const variances = /σ² per layer, top to image: ([^(]+) \(/.exec(await page.getByTestId('sample-note').textContent())[1];
   assert.equal(variances.split(',').length, 3, 'one learned variance per layer below the class');
 
@@ -62,6 +76,8 @@ test('sampled generation: samples of a class differ, resample redraws, noise 0 i
   const changed = first.filter((g, i) => Math.abs(g - second[i]) > 8).length;
   assert.ok(changed > 20, `two samples of a 3 differ in ${changed} pixels`);
   assert.ok(first.some((g) => g < 128), 'a sample has ink');
+  const free = [await tile(page, 0, 10), await tile(page, 1, 10)];
+  assert.ok(free[0].filter((g, i) => Math.abs(g - free[1][i]) > 8).length > 20, 'two unconditional samples differ');
   await page.screenshot({ path: `${SCREENSHOTS}sampling-1280.png` });
 
   await page.getByTestId('resample').click();
@@ -74,12 +90,16 @@ test('sampled generation: samples of a class differ, resample redraws, noise 0 i
   const save = page.waitForEvent('download');
   await page.getByTestId('save-model').click();
   const model = JSON.parse(readFileSync(await (await save).path(), 'utf8'));
-  for (const k of [0, 3, 7]) {
+  // The unconditional column at noise 0 predicts from the prior's mean, the class
+  // frequencies π the saved noise model holds.
+  const { probabilities } = model.noise.prior;
+  assert.ok(Math.abs(probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-9, 'π sums to 1');
+  for (const [column, k] of [[0, 0], [3, 3], [7, 7], [10, probabilities]]) {
     const expected = meanPrediction(model, k).map(grey);
     for (const r of [0, 4]) {
-      const shown = await tile(page, r, k);
+      const shown = await tile(page, r, column);
       const worst = Math.max(...shown.map((g, i) => Math.abs(g - expected[i])));
-      assert.ok(worst <= 1, `class ${k}, row ${r}: the mean prediction to one grey level (off by ${worst})`);
+      assert.ok(worst <= 1, `column ${column}, row ${r}: the mean prediction to one grey level (off by ${worst})`);
     }
   }
   await page.screenshot({ path: `${SCREENSHOTS}sampling-noise0-1280.png` });

@@ -6,7 +6,8 @@ import { REQUEST, REPLY } from '../protocol.js';
 import * as equations from '../equations.js';
 import { seeingLine } from './seeing.js';
 
-// The generation grid: one column per class, SAMPLES samples of it down the rows.
+// The generation grid: one column per class, then one whose class is drawn from the
+// prior too (unconditional samples), SAMPLES samples down the rows.
 const CLASSES = 10;
 const SAMPLES = 5;
 const NOISE_STEP = 0.05;
@@ -29,8 +30,13 @@ export function mount(ctx) {
     title: 'Draw the pixels too (adds the image layer’s own noise); off: each image is the mean given the layer above.',
   });
   let seed = 0;
-  const classes = Array.from({ length: CLASSES }, (_, k) => k);
-  const canvas = el('canvas', { 'data-testid': 'generated', class: 'digits', role: 'img', 'aria-label': 'sampled digits: one column per class' });
+  // null: no class clamped, layer 0 is drawn from the prior (the class frequencies).
+  const classes = [...Array.from({ length: CLASSES }, (_, k) => k), null];
+  const canvas = el('canvas', { 'data-testid': 'generated', class: 'digits', role: 'img', 'aria-label': 'sampled digits: one column per class, the last with the class drawn from the prior' });
+  // The columns' classes above the grid, one cell per column of digits.
+  const labels = el('div', { class: 'column-labels', 'data-testid': 'sample-columns', 'aria-hidden': 'true' },
+    classes.map((k) => el('span', { title: k === null ? 'class drawn from the prior π' : `class ${k} clamped` }, k === null ? 'any' : String(k))));
+  labels.style.gridTemplateColumns = `repeat(${classes.length}, 1fr)`; // the CSSOM: the CSP allows no style attribute
   const note = el('p', { class: 'note', 'data-testid': 'sample-note' }, 'Train a few steps to see samples.');
   const request = () => ctx.send({ type: REQUEST.GENERATE, classes, count: SAMPLES, noise: Number(noise.value), seed, pixels: pixels.checked });
   noise.addEventListener('input', () => {
@@ -44,7 +50,7 @@ export function mount(ctx) {
   }, { 'data-testid': 'resample', title: 'Draw new noise (the next seed).' });
   body.append(
     el('div', { class: 'row' }, el('label', {}, 'noise scale ', noise, ' ', noiseValue), el('label', {}, pixels, ' sample pixels'), resample),
-    canvas, note,
+    el('div', { class: 'sample-grid' }, labels, canvas), note,
   );
   tools.append(pngButton(() => canvas, 'pclab-samples.png'));
 
@@ -57,8 +63,8 @@ export function mount(ctx) {
     drawDigits(canvas, grid, { cols: images.length, scale: 2 });
     const variances = model.variances.map((v) => v.toPrecision(2)).join(', ');
     note.textContent = tau === 0
-      ? 'Noise 0: every row is the mean prediction of its class (the deterministic generation).'
-      : `Columns: classes 0–9; rows: samples (seed ${drawn}). Learned variances σ² per layer, top to image: ${variances} (over ${model.batches} batches).`;
+      ? 'Noise 0: every row is the mean prediction of its class (the deterministic generation); the last column predicts from the class frequencies π.'
+      : `Columns: classes 0–9, then unconditional samples (the class drawn from its prior π too); rows: samples (seed ${drawn}). Learned variances σ² per layer, top to image: ${variances} (over ${model.batches} batches).`;
   });
   // Refresh live while a generative network trains.
   ctx.on(REPLY.VISUALS, () => {
