@@ -251,7 +251,10 @@ export function tradeoff(config) {
   return {
     lines: [
       math(text('PC: '), sub(F, lambda), mo('='), oneMinus, F, mo('+'), lambda, row(E(mi('c')), paren(v(mn(0))))),
-      math(text('BP through inference: '), mi('ℓ'), mo('='), oneMinus, row(E(L), paren(mi('x'), mo(',', ', '), row(mu(L), paren(vT)))), mo('+'), lambda, row(E(mi('c')), paren(vT))),
+      // Three pieces, so that a narrow screen breaks the line between them, not inside.
+      math(text('BP through inference: ')),
+      math(mi('ℓ'), mo('='), oneMinus, row(E(L), paren(mi('x'), mo(',', ', '), row(mu(L), paren(vT))))),
+      math(mo('+'), lambda, row(E(mi('c')), paren(vT))),
       ce,
     ],
     words: `PC settles the latent on F_λ and learns locally; BP through inference settles on F alone and backpropagates ℓ through the T = ${config.steps} steps; E_L is the ${OUTPUT_WORDS[config.output_energy] ?? OUTPUT_WORDS.gaussian} energy`,
