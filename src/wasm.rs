@@ -206,14 +206,14 @@ impl Lab {
     /// The sum of every replica's contribution to one step, in the order given (replica
     /// 0 first), as one flat array for [`Lab::apply`] in every replica.
     pub fn combine(&self, parts: Vec<js_sys::Float64Array>) -> Result<Vec<f64>, JsError> {
-        let mut parts = parts.iter().map(|p| self.contribution(&p.to_vec()));
-        let mut total = parts
-            .next()
-            .ok_or_else(|| error("no contributions to combine"))??;
-        for part in parts {
-            total.add(&part?).map_err(error)?;
-        }
-        Ok(total.to_flat())
+        let parts: Vec<Vec<f64>> = parts.iter().map(js_sys::Float64Array::to_vec).collect();
+        let parts: Vec<&[f64]> = parts.iter().map(Vec::as_slice).collect();
+        Contribution::sum_flat(
+            &parts,
+            self.trainer.network(),
+            self.trainer.classifier_network(),
+        )
+        .map_err(error)
     }
 
     /// Applies the sum of the replicas' contributions ([`Lab::combine`]): one optimiser

@@ -24,16 +24,25 @@ fn replicated_losses(config: &Config, replicas: usize, steps: usize) -> Vec<f64>
             .enumerate()
             .map(|(k, t)| t.contribute(Shard::new(k, replicas).unwrap()).unwrap())
             .collect();
-        // The sum crosses between workers as flat arrays.
-        let mut total = parts[0].clone();
-        for part in &parts[1..] {
-            let flat = part.to_flat();
-            let t = &trainers[0];
-            let received =
-                Contribution::from_flat(&flat, t.network(), t.classifier_network()).unwrap();
+        // The parts cross between workers as flat arrays and are summed flat, as the
+        // page's lead worker does; the sum agrees with the sum of the unpacked parts.
+        let t = &trainers[0];
+        let (net, classifier) = (t.network(), t.classifier_network());
+        let flats: Vec<Vec<f64>> = parts.iter().map(Contribution::to_flat).collect();
+        let mut unpacked = parts[0].clone();
+        for (flat, part) in flats.iter().zip(&parts).skip(1) {
+            let received = Contribution::from_flat(flat, net, classifier).unwrap();
             assert_eq!(&received, part, "a contribution survives its flat form");
-            total.add(&received).unwrap();
+            unpacked.add(&received).unwrap();
         }
+        let slices: Vec<&[f64]> = flats.iter().map(Vec::as_slice).collect();
+        let total = Contribution::from_flat(
+            &Contribution::sum_flat(&slices, net, classifier).unwrap(),
+            net,
+            classifier,
+        )
+        .unwrap();
+        assert_contributions_agree(&total, &unpacked);
         let records: Vec<f64> = trainers
             .iter_mut()
             .map(|t| t.apply(&total).unwrap().loss)
@@ -49,6 +58,31 @@ fn replicated_losses(config: &Config, replicas: usize, steps: usize) -> Vec<f64>
         );
     }
     losses
+}
+
+/// The flat sum (gradients added in f64, rounded to f32 once) and the unpacked sum (added
+/// in f32) agree to f32 rounding; the record, FLOPs and counts exactly.
+fn assert_contributions_agree(a: &Contribution, b: &Contribution) {
+    assert_eq!(a.record, b.record);
+    assert_eq!((a.flops, a.samples), (b.flops, b.samples));
+    assert_eq!(a.moments, b.moments);
+    let grads = |c: &Contribution| -> Vec<f32> {
+        std::iter::once(&c.grads)
+            .chain(&c.classifier)
+            .flat_map(|g| &g.blocks)
+            .flat_map(|b| b.weight.iter().chain(b.bias.iter()).copied())
+            .collect()
+    };
+    let (x, y) = (grads(a), grads(b));
+    assert_eq!(x.len(), y.len());
+    // One rounding apart, relative to the value or, where the parts cancel, to the scale.
+    let scale = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+    for (x, y) in x.iter().zip(&y) {
+        assert!(
+            (x - y).abs() <= 1e-6 * (x.abs().max(y.abs()) + scale),
+            "{x} vs {y}"
+        );
+    }
 }
 
 fn single_losses(config: &Config, steps: usize) -> Vec<f64> {
@@ -145,6 +179,10 @@ fn a_malformed_contribution_is_refused() {
     assert!(Contribution::from_flat(&flat, net, None).is_ok());
     assert!(Contribution::from_flat(&flat[..flat.len() - 1], net, None).is_err());
     assert!(Contribution::from_flat(&[], net, None).is_err());
+    // The flat sum checks every part the same way.
+    assert!(Contribution::sum_flat(&[&flat, &flat], net, None).is_ok());
+    assert!(Contribution::sum_flat(&[&flat, &flat[..flat.len() - 1]], net, None).is_err());
+    assert!(Contribution::sum_flat(&[], net, None).is_err());
     let mut bad = flat.clone();
     bad[0] = 99.0;
     assert!(Contribution::from_flat(&bad, net, None).is_err());

@@ -81,7 +81,11 @@ export class Replicas {
     const parts = await settled(asked);
     await this.settle(); // answered before the parts: a replica that failed to apply stops here
     const totals = labs.map((lab, i) => lab.combine([own()[i], ...parts.map((p) => p.parts[i])]));
-    const applied = settled(this.others.map((r) => r.ask({ type: 'apply', slot, totals })));
+    // Each replica is handed a copy of its own (transferred, not cloned in the message).
+    const applied = settled(this.others.map((r) => {
+      const copy = totals.map((t) => t.slice());
+      return r.ask({ type: 'apply', slot, totals: copy }, copy.map((t) => t.buffer));
+    }));
     const records = attempt(() => labs.map((lab, i) => lab.apply(totals[i])));
     // The replicas apply the same sums to the same weights: where this worker's apply fails
     // (a diverging step, rolled back), theirs fail alike, and this worker's error says so.

@@ -454,6 +454,38 @@ impl Contribution {
         out
     }
 
+    /// The sum of contributions in their flat form ([`Contribution::to_flat`]), added in
+    /// the order given, as one flat array. Parts of the same layout (every shard with
+    /// samples) are added number by number without unpacking them; the rest (an empty
+    /// shard) goes through [`Contribution::add`]. Every part is checked like
+    /// [`Contribution::from_flat`] checks it.
+    pub fn sum_flat(
+        parts: &[&[f64]],
+        net: &Network<F>,
+        classifier: Option<&Network<F>>,
+    ) -> Result<Vec<f64>> {
+        let layouts = parts
+            .iter()
+            .map(|p| Layout::read(p, net, classifier))
+            .collect::<Result<Vec<_>>>()?;
+        let (first, rest) = parts
+            .split_first()
+            .ok_or_else(|| PcError::Shape("no contributions to sum".into()))?;
+        if layouts.iter().all(|l| l.same_shape(&layouts[0])) {
+            let mut total = first.to_vec();
+            for part in rest {
+                add_all(&mut total[HEADER..], &part[HEADER..]);
+            }
+            total[SAMPLES] = layouts.iter().map(|l| l.samples as f64).sum();
+            return Ok(total);
+        }
+        let mut total = Self::from_flat(first, net, classifier)?;
+        for part in rest {
+            total.add(&Self::from_flat(part, net, classifier)?)?;
+        }
+        Ok(total.to_flat())
+    }
+
     /// A contribution from [`Contribution::to_flat`]'s array, shaped like `net` (and
     /// `classifier`); fails on any mismatch or a non-finite or negative count.
     pub fn from_flat(
@@ -461,38 +493,17 @@ impl Contribution {
         net: &Network<F>,
         classifier: Option<&Network<F>>,
     ) -> Result<Self> {
+        let Layout {
+            layers,
+            states,
+            trace_layers,
+            samples,
+            has_moments,
+            ..
+        } = Layout::read(flat, net, classifier)?;
+        let (depth, n0) = (net.depth(), net.sizes()[0]);
         let bad =
             |what: &str| PcError::Shape(format!("a replica's contribution is malformed: {what}"));
-        let mut it = flat.iter().copied();
-        let mut count = |what: &str| -> Result<usize> {
-            let x = it.next().ok_or_else(|| bad("too short"))?;
-            if !(x >= 0.0 && x.fract() == 0.0 && x <= 1e9) {
-                return Err(bad(what));
-            }
-            Ok(x as usize)
-        };
-        if count("format")? as f64 != FORMAT {
-            return Err(bad("unknown format"));
-        }
-        let (layers, states, trace_layers) = (count("layers")?, count("states")?, count("trace")?);
-        let has_classifier = count("classifier")? == 1;
-        let samples = count("samples")?;
-        let has_moments = count("moments")? == 1;
-        if has_classifier != classifier.is_some() {
-            return Err(bad("the classifier does not match"));
-        }
-        let params: usize = std::iter::once(net)
-            .chain(classifier)
-            .flat_map(|n| n.blocks())
-            .map(|b| b.weight.len() + b.bias.len())
-            .sum();
-        let (depth, n0) = (net.depth(), net.sizes()[0]);
-        let moments_len = if has_moments { depth + 2 * n0 } else { 0 };
-        let expected =
-            HEADER + params + 2 + layers + states + trace_layers * states + 3 + moments_len;
-        if flat.len() != expected {
-            return Err(bad("its length does not fit the network"));
-        }
         let mut rest = &flat[HEADER..];
         let mut take = |n: usize| {
             let (head, tail) = rest.split_at(n);
@@ -563,6 +574,82 @@ const FORMAT: f64 = 1.0;
 /// Numbers in its header: format, layers, states, trace layers, classifier, samples,
 /// moments.
 const HEADER: usize = 7;
+/// Where the header holds the number of samples.
+const SAMPLES: usize = 5;
+
+/// A flat contribution's header, checked against the network it is for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Layout {
+    layers: usize,
+    states: usize,
+    trace_layers: usize,
+    has_classifier: bool,
+    samples: usize,
+    has_moments: bool,
+}
+
+impl Layout {
+    /// Reads and checks `flat`'s header: counts that are whole numbers, the format, the
+    /// classifier `net` has, and a length that fits `net` (and `classifier`).
+    fn read(flat: &[f64], net: &Network<F>, classifier: Option<&Network<F>>) -> Result<Self> {
+        let bad =
+            |what: &str| PcError::Shape(format!("a replica's contribution is malformed: {what}"));
+        let mut it = flat.iter().copied();
+        let mut count = |what: &str| -> Result<usize> {
+            let x = it.next().ok_or_else(|| bad("too short"))?;
+            if !(x >= 0.0 && x.fract() == 0.0 && x <= 1e9) {
+                return Err(bad(what));
+            }
+            Ok(x as usize)
+        };
+        if count("format")? as f64 != FORMAT {
+            return Err(bad("unknown format"));
+        }
+        let layout = Layout {
+            layers: count("layers")?,
+            states: count("states")?,
+            trace_layers: count("trace")?,
+            has_classifier: count("classifier")? == 1,
+            samples: count("samples")?,
+            has_moments: count("moments")? == 1,
+        };
+        if layout.has_classifier != classifier.is_some() {
+            return Err(bad("the classifier does not match"));
+        }
+        let params: usize = std::iter::once(net)
+            .chain(classifier)
+            .flat_map(|n| n.blocks())
+            .map(|b| b.weight.len() + b.bias.len())
+            .sum();
+        let (depth, n0) = (net.depth(), net.sizes()[0]);
+        let moments_len = if layout.has_moments {
+            depth + 2 * n0
+        } else {
+            0
+        };
+        let Layout {
+            layers,
+            states,
+            trace_layers,
+            ..
+        } = layout;
+        let expected =
+            HEADER + params + 2 + layers + states + trace_layers * states + 3 + moments_len;
+        if flat.len() != expected {
+            return Err(bad("its length does not fit the network"));
+        }
+        Ok(layout)
+    }
+
+    /// Whether two contributions have the same numbers in the same places (only their
+    /// sample counts may differ), so that they add number by number.
+    fn same_shape(&self, other: &Layout) -> bool {
+        Layout {
+            samples: other.samples,
+            ..*self
+        } == *other
+    }
+}
 
 /// `a += b` block by block; `None` if the shapes differ.
 fn add_gradients(a: &mut Gradients<F>, b: &Gradients<F>) -> Option<()> {
