@@ -1,15 +1,31 @@
 // A replica worker (see replicas.js): holds copies of the training worker's runs (slot
 // 'run'; the benchmark builds its own slot) and, per step, learns from its shard of the
 // minibatch and applies the sum the lead sends back. Each message gets exactly one
-// reply, in order; an error is a reply too.
+// reply, in order; an error is a reply too. Right after replying to an apply, the
+// replica already learns from its shard of the next step (nothing changes its runs until
+// then but that step or a rebuild), so the lead's next request finds its part ready.
 import init, { Lab } from './engine-loader.js';
 
 let shipped = null;
 const slots = new Map(); // slot name → its labs
+const ahead = new Map(); // slot name → { index, count, parts() } of the next step
 
 function free(slot) {
   for (const lab of slots.get(slot) ?? []) lab.free();
   slots.delete(slot);
+  ahead.delete(slot);
+}
+
+/** Shard `index` of `count` of every run in `slot`: a function giving the parts or throwing. */
+function draw(slot, index, count) {
+  try {
+    const parts = labsOf(slot).map((lab) => lab.contribute(index, count));
+    return () => parts;
+  } catch (err) {
+    return () => {
+      throw err;
+    };
+  }
 }
 
 function labsOf(slot) {
@@ -31,19 +47,27 @@ const handlers = {
   },
   free: ({ slot }) => free(slot),
   contribute({ slot, index, count }) {
-    const parts = labsOf(slot).map((lab) => lab.contribute(index, count));
+    const next = ahead.get(slot);
+    ahead.delete(slot);
+    const ready = next?.index === index && next?.count === count;
+    const parts = (ready ? next.parts : draw(slot, index, count))();
     return [{ parts }, parts.map((p) => p.buffer)];
   },
-  apply({ slot, totals }) {
+  apply({ slot, totals, next }) {
     labsOf(slot).forEach((lab, i) => lab.apply(totals[i]));
+    const { index, count } = next;
+    return [{}, [], () => ahead.set(slot, { index, count, parts: draw(slot, index, count) })];
   },
 };
 
 self.onmessage = async ({ data }) => {
+  let after = null;
   try {
-    const [reply = {}, transfer = []] = (await handlers[data.type](data)) ?? [];
+    const [reply = {}, transfer = [], then = null] = (await handlers[data.type](data)) ?? [];
     self.postMessage(reply, transfer);
+    after = then;
   } catch (err) {
     self.postMessage({ error: String(err?.message ?? err) });
   }
+  after?.();
 };

@@ -82,9 +82,10 @@ export class Replicas {
     await this.settle(); // answered before the parts: a replica that failed to apply stops here
     const totals = labs.map((lab, i) => lab.combine([own()[i], ...parts.map((p) => p.parts[i])]));
     // Each replica is handed a copy of its own (transferred, not cloned in the message).
-    const applied = settled(this.others.map((r) => {
+    const applied = settled(this.others.map((r, k) => {
       const copy = totals.map((t) => t.slice());
-      return r.ask({ type: 'apply', slot, totals: copy }, copy.map((t) => t.buffer));
+      // `next`: the replica learns from its shard of the next step right after applying.
+      return r.ask({ type: 'apply', slot, totals: copy, next: { index: k + 1, count: this.count } }, copy.map((t) => t.buffer));
     }));
     const records = attempt(() => labs.map((lab, i) => lab.apply(totals[i])));
     // The replicas apply the same sums to the same weights: where this worker's apply fails
