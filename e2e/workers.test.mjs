@@ -15,9 +15,19 @@ after(async () => { await env?.close(); });
 const stepOf = async (page) => Number(await page.getByTestId('metric-step').textContent());
 
 /** The loss of each of `steps` single steps of the run at `query`, from the page's CSV. */
-async function losses(query, steps) {
+async function losses(query, steps, { resetAfter = 0 } = {}) {
   const { page, problems } = await openPage(env.browser, `${env.url}${query}`);
   await ready(page);
+  if (resetAfter) {
+    // A few steps, then a reset: the run starts again from its seed (and a replica's part
+    // of the next step, learnt ahead, must be thrown away with the old run).
+    for (let n = 1; n <= resetAfter; n++) {
+      await page.getByTestId('step').click();
+      await until(async () => (await stepOf(page)) === n, 20_000, `step ${n} of ${query}`);
+    }
+    await page.getByTestId('reset').click();
+    await until(async () => (await stepOf(page)) === 0, 20_000, `the reset of ${query}`);
+  }
   for (let n = 1; n <= steps; n++) {
     await page.getByTestId('step').click();
     await until(async () => (await stepOf(page)) === n, 20_000, `step ${n} of ${query}`);
@@ -55,6 +65,17 @@ for (const [name, settings] of Object.entries(RUNS)) {
     });
   });
 }
+
+test('after a reset, two workers learn like one from the seed again', async () => {
+  const settings = RUNS['PC classification'];
+  const one = await losses(`?${settings}&workers=1`, 20);
+  const two = await losses(`?${settings}&workers=2`, 20, { resetAfter: 5 });
+  assert.equal(two.curve.length, 20);
+  one.curve.forEach(([s, a], i) => {
+    const b = two.curve[i][1];
+    assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(Math.abs(a), 1e-3), `step ${s}: ${b} after a reset against ${a}`);
+  });
+});
 
 test('a bad worker count is reported and the page trains on its default', async () => {
   for (const bad of ['0', 'abc', '99', '1.5']) {
