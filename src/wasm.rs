@@ -34,14 +34,21 @@ fn error(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// A value for JS: serialised to JSON by serde_json and parsed by the engine's host, so
+/// that every type is serialised by one serde backend (the model files' own) and the
+/// module carries one set of serde code, not two. A non-finite number becomes `null`.
 fn to_js(value: &impl Serialize) -> Result<JsValue, JsError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(error)
+    let json = serde_json::to_string(value).map_err(error)?;
+    js_sys::JSON::parse(&json).map_err(|_| error("a value could not be passed to JS"))
 }
 
+/// A value from JS, read through its JSON text (`undefined` reads as `null`).
 fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| error(format!("invalid {what}: {e}")))
+    let json = js_sys::JSON::stringify(&value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| "null".into());
+    serde_json::from_str(&json).map_err(|e| error(format!("invalid {what}: {e}")))
 }
 
 fn config_from(value: JsValue) -> Result<Config, JsError> {
