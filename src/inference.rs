@@ -151,7 +151,10 @@ fn check_step(name: &str, x: f64) -> Result<()> {
 ///
 /// `initial` (standard inference only) gives all L+1 starting beliefs instead of the
 /// feedforward initialisation (clamped ends are overwritten by their data); it is required
-/// when layer 0 is free. Exact, fixed-prediction and strict inference need both ends clamped.
+/// when layer 0 is free; a distribution layer's initial belief v starts its natural
+/// parameters at `ln v` (categorical) or `logit v` (Bernoulli), so it becomes `m(φ)`
+/// (normalised, kept off the corners). Exact, fixed-prediction and strict inference need
+/// both ends clamped.
 pub fn infer<T: Real>(
     net: &Network<T>,
     clamp: Clamp<'_, T>,
