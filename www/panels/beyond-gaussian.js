@@ -65,7 +65,7 @@ export function toySection(ctx) {
   return el('div', { class: 'toy', 'data-testid': 'beyond-gaussian' },
     el('h3', {}, 'Beyond Gaussians: a truly Bernoulli hidden layer'),
     el('p', { class: 'note' }, 'A toy net ŷ = W₂ σ(W₁x + b₁) + b₂ fit to a teacher of the same form. Gaussian PC scores the hidden layer as ½‖v − σ(μ)‖² with v unbounded; '
-      + 'matched PC holds v = σ(φ) and scores KL(v ‖ σ(μ)). Small s (weak nudge): both approach BP; at s = 1 the Gaussian belief runs unconstrained and its update bends away from BP's.'),
+      + 'matched PC holds v = σ(φ) and scores KL(v ‖ σ(μ)). Small s (weak nudge): both approach BP; at s = 1 the Gaussian belief runs unconstrained and its update bends away from BP’s.'),
     el('div', { class: 'row' }, seed.node, scale.node, button('run toy', run, { 'data-testid': 'toy-run' })),
     multiples, out);
 }
