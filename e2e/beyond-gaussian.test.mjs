@@ -20,6 +20,17 @@ test('the toy shows the engine\'s cosines and losses for Gaussian PC, matched PC
     await pkg.default();
     return pkg.beyondGaussianToy({ seed: 2, output_scale: 1 });
   });
+  // Hostile settings are refused with a message, not a panic.
+  const refusals = await page.evaluate(async () => {
+    const pkg = await import('/www/pkg/pclab.js');
+    return [{ rate: 0 }, { ts: [1e6] }, { output_scale: 'x' }, { lr: 1e9 }].map((s) => {
+      try { pkg.beyondGaussianToy(s); return 'accepted'; } catch (e) { return String(e.message ?? e); }
+    });
+  });
+  assert.match(refusals[0], /rate/);
+  assert.match(refusals[1], /ts/);
+  assert.match(refusals[2], /invalid toy settings/);
+  assert.match(refusals[3], /lr must be/);
   const { ts } = engine.settings;
   for (const rule of ['gaussian_pc', 'matched_pc']) {
     for (const [k, t] of ts.entries()) {
