@@ -202,7 +202,9 @@ impl LayerEnergy {
 
     /// The energy of a hidden layer: [`LayerEnergy::evaluate`] plus `p·A*(v)`, so that a
     /// distribution belief scores `p·KL(v ‖ m(μ))` (the Gaussian's `h` is already in
-    /// `evaluate`); writes `ε = v − m(μ)` into `eps`.
+    /// `evaluate`); writes `ε = v − m(μ)` into `eps`. Each unit's (Bernoulli) or sample's
+    /// (categorical) divergence is summed as computed and kept ≥ 0, so that rounding near
+    /// `v = m(μ)` cannot show a negative divergence.
     pub fn evaluate_hidden<T: Real>(
         &self,
         mu: &DMatrix<T>,
@@ -210,17 +212,31 @@ impl LayerEnergy {
         eps: &mut DMatrix<T>,
         flops: &mut u64,
     ) -> T {
-        let e = self.evaluate(mu, v, eps, flops);
+        if !self.is_distribution() {
+            return self.evaluate(mu, v, eps, flops);
+        }
+        self.mean(mu, eps, flops);
+        *flops += 8 * mu.len() as u64;
+        eps.zip_apply(v, |e, v| *e = v - *e);
         let xlnx = |x: T| if x > T::zero() { x * x.ln() } else { T::zero() };
-        let negentropy = match self.distribution {
-            Distribution::Gaussian(_) => return e,
-            Distribution::Categorical => v.iter().fold(T::zero(), |a, &v| a + xlnx(v)),
-            Distribution::Bernoulli => v
-                .iter()
-                .fold(T::zero(), |a, &v| a + xlnx(v) + xlnx(T::one() - v)),
+        let sum = if self.distribution == Distribution::Bernoulli {
+            mu.iter().zip(v.iter()).fold(T::zero(), |a, (&m, &v)| {
+                a + (softplus(m) - v * m + xlnx(v) + xlnx(T::one() - v)).max(T::zero())
+            })
+        } else {
+            row_logsumexp(mu)
+                .into_iter()
+                .enumerate()
+                .fold(T::zero(), |a, (i, lse)| {
+                    let row = mu
+                        .row(i)
+                        .iter()
+                        .zip(v.row(i).iter())
+                        .fold(lse, |k, (&m, &v)| k + xlnx(v) - v * m);
+                    a + row.max(T::zero())
+                })
         };
-        *flops += 3 * v.len() as u64;
-        e + self.precision::<T>(mu.nrows(), mu.ncols()) * negentropy
+        self.precision::<T>(mu.nrows(), mu.ncols()) * sum
     }
 
     /// Adds `∂E/∂v = p·(φ − μ)` of a hidden distribution belief `v = m(φ)` to `out`
