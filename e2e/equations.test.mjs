@@ -23,6 +23,17 @@ test('the energy is a sum over layers with the output term the output energy cho
   assert.match(texts(bernoulli), /σ\(μ_\{L , i\}\)/);
   assert.match(bernoulli.lines.map((l) => l.mathml).join(''), /<mi>σ<\/mi>/);
   assert.notEqual(texts(categorical), texts(gaussian));
+  // Hidden distribution layers: a KL term over v_l = m(φ_l), the Gaussian output term kept.
+  const hidden = energy({ ...base, output_energy: 'gaussian', hidden_energy: 'bernoulli' });
+  assert.match(texts(hidden), /E_l = KL \(v_l ‖ σ\(μ_l\)\), v_l = σ\(φ_l\) \(l < L\)/);
+  assert.match(texts(hidden), /E_L = 1\/2‖v_L − μ_L‖\^2/);
+  assert.match(hidden.words, /hidden layers bernoulli/);
+  assert.match(texts(energy({ ...base, hidden_energy: 'categorical' })), /KL \(v_l ‖ softmax \(μ_l\)\), v_l = softmax \(φ_l\)/);
+  // Inference descends φ_l through the mean's Jacobian; Gaussian layers keep v_l's update.
+  const descent = texts(inference({ ...base, hidden_energy: 'bernoulli' }));
+  assert.match(descent, /φ_l ← φ_l − α∂F\/∂φ_l/);
+  assert.match(descent, /∂F\/∂φ_l = J_m\(φ_l\)\[φ_l − μ_l − W_\{l \+ 1\}ᵀ/);
+  assert.match(texts(inference(base)), /v_l ← v_l − α∂F\/∂v_l/);
 });
 
 test('the prediction follows the form: f(W v + b) or W f(v) + b', () => {

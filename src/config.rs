@@ -78,6 +78,9 @@ pub struct Config {
     pub activation: Activation,
     pub output_activation: OutputActivation,
     pub output_energy: OutputEnergy,
+    /// The hidden layers' energy (the same three choices): a categorical or Bernoulli
+    /// hidden layer holds a distribution belief (see [`crate::energy`]).
+    pub hidden_energy: OutputEnergy,
     /// Inference steps T.
     pub steps: usize,
     pub inference_lr: f64,
@@ -111,6 +114,7 @@ impl Default for Config {
             activation: Activation::Tanh,
             output_activation: OutputActivation::Auto,
             output_energy: OutputEnergy::Categorical,
+            hidden_energy: OutputEnergy::Gaussian,
             steps: 8,
             inference_lr: 0.1,
             inference_momentum: 0.5,
@@ -241,6 +245,14 @@ pub fn fields() -> Vec<Field> {
         choice("output_activation", output_activations),
         choice(
             "output_energy",
+            names(&[
+                OutputEnergy::Gaussian,
+                OutputEnergy::Categorical,
+                OutputEnergy::Bernoulli,
+            ]),
+        ),
+        choice(
+            "hidden_energy",
             names(&[
                 OutputEnergy::Gaussian,
                 OutputEnergy::Categorical,
@@ -591,6 +603,34 @@ impl Config {
                 name(&self.experiment)
             )));
         }
+        self.validate_hidden_energy()
+    }
+
+    /// A categorical or Bernoulli hidden layer is supported where both ends are data
+    /// (classify), by BP or by PC with standard or strict inference (whose loop descends its
+    /// natural parameters; exact and fixed-prediction inference assume Gaussian layers).
+    fn validate_hidden_energy(&self) -> Result<()> {
+        if self.hidden_energy == OutputEnergy::Gaussian {
+            return Ok(());
+        }
+        let what = format!("a {} hidden energy", name(&self.hidden_energy));
+        if self.experiment != Experiment::Classify {
+            return Err(PcError::Config(format!(
+                "{what} is supported in the classify experiment only, not {}",
+                name(&self.experiment)
+            )));
+        }
+        if self.rule == Rule::Pc
+            && !matches!(
+                self.inference,
+                InferenceKind::Standard | InferenceKind::Strict
+            )
+        {
+            return Err(PcError::Config(format!(
+                "{what} needs standard or strict inference, not {}",
+                name(&self.inference)
+            )));
+        }
         Ok(())
     }
 
@@ -717,11 +757,12 @@ impl Config {
 
     /// The output layer's energy.
     pub fn output_energy(&self) -> LayerEnergy {
-        match self.output_energy {
-            OutputEnergy::Gaussian => LayerEnergy::gaussian(Reduction::HalfSse),
-            OutputEnergy::Categorical => LayerEnergy::categorical(),
-            OutputEnergy::Bernoulli => LayerEnergy::bernoulli(),
-        }
+        energy_of(self.output_energy)
+    }
+
+    /// A hidden layer's energy.
+    pub fn hidden_energy(&self) -> LayerEnergy {
+        energy_of(self.hidden_energy)
     }
 
     /// One activation per block; see [`OutputActivation::Auto`] for the output block's.
@@ -735,6 +776,15 @@ impl Config {
             (OutputActivation::Auto, _, _) => Activation::Identity,
         };
         acts
+    }
+}
+
+/// `½‖ε‖²`, softmax cross-entropy or BCE on logits.
+fn energy_of(choice: OutputEnergy) -> LayerEnergy {
+    match choice {
+        OutputEnergy::Gaussian => LayerEnergy::gaussian(Reduction::HalfSse),
+        OutputEnergy::Categorical => LayerEnergy::categorical(),
+        OutputEnergy::Bernoulli => LayerEnergy::bernoulli(),
     }
 }
 

@@ -13,6 +13,17 @@
 //! The prediction error is `ε = v − m(μ)`, and in all three cases
 //! `∂E/∂μ = −p·ε` (the "error gradient" that drives learning). The precision `p` is the
 //! layer's scale times the Gaussian reduction factor.
+//!
+//! A *hidden* categorical or Bernoulli layer (Pinchetti et al. 2022) holds a belief that is
+//! itself a distribution over its units, `v = m(φ)` with free natural parameters φ, and its
+//! energy is the divergence of that belief from the prediction,
+//! `E = p·KL(v ‖ m(μ)) = p·Σ [A(μ) − v·μ + A*(v)]` with the negative entropy
+//! `A*(v) = Σ v ln v` (categorical) or `Σ v ln v + (1 − v) ln(1 − v)` (Bernoulli)
+//! ([`LayerEnergy::evaluate_hidden`]). It is ≥ 0 and 0 exactly at `v = m(μ)`, so descending φ
+//! is bounded below (without `A*` the energy is linear in v and pushes v to a corner).
+//! `∂E/∂μ = −p·ε` still; `∂E/∂v = p·(φ − μ)` up to a per-sample constant (categorical), and
+//! `∂E/∂φ = J_m(φ)·∂E/∂v` with the symmetric Jacobian of [`LayerEnergy::mean_tangent`],
+//! which annihilates that constant.
 
 use crate::linalg::{real, Real};
 use nalgebra::DMatrix;
@@ -181,6 +192,83 @@ impl LayerEnergy {
             Distribution::Categorical | Distribution::Bernoulli => (mu, -p),
         };
         crate::linalg::axpy(out, coefficient, source, flops);
+    }
+
+    /// Whether this is a distribution over units (categorical, Bernoulli): as a hidden layer
+    /// its belief is held as natural parameters φ with `v = m(φ)`.
+    pub fn is_distribution(&self) -> bool {
+        !matches!(self.distribution, Distribution::Gaussian(_))
+    }
+
+    /// The energy of a hidden layer: [`LayerEnergy::evaluate`] plus `p·A*(v)`, so that a
+    /// distribution belief scores `p·KL(v ‖ m(μ))` (the Gaussian's `h` is already in
+    /// `evaluate`); writes `ε = v − m(μ)` into `eps`. Each unit's (Bernoulli) or sample's
+    /// (categorical) divergence is summed as computed and kept ≥ 0, so that rounding near
+    /// `v = m(μ)` cannot show a negative divergence.
+    pub fn evaluate_hidden<T: Real>(
+        &self,
+        mu: &DMatrix<T>,
+        v: &DMatrix<T>,
+        eps: &mut DMatrix<T>,
+        flops: &mut u64,
+    ) -> T {
+        if !self.is_distribution() {
+            return self.evaluate(mu, v, eps, flops);
+        }
+        self.mean(mu, eps, flops);
+        *flops += 8 * mu.len() as u64;
+        eps.zip_apply(v, |e, v| *e = v - *e);
+        let xlnx = |x: T| if x > T::zero() { x * x.ln() } else { T::zero() };
+        let sum = if self.distribution == Distribution::Bernoulli {
+            mu.iter().zip(v.iter()).fold(T::zero(), |a, (&m, &v)| {
+                a + (softplus(m) - v * m + xlnx(v) + xlnx(T::one() - v)).max(T::zero())
+            })
+        } else {
+            row_logsumexp(mu)
+                .into_iter()
+                .enumerate()
+                .fold(T::zero(), |a, (i, lse)| {
+                    let row = mu
+                        .row(i)
+                        .iter()
+                        .zip(v.row(i).iter())
+                        .fold(lse, |k, (&m, &v)| k + xlnx(v) - v * m);
+                    a + row.max(T::zero())
+                })
+        };
+        self.precision::<T>(mu.nrows(), mu.ncols()) * sum
+    }
+
+    /// Adds `∂E/∂v = p·(φ − μ)` of a hidden distribution belief `v = m(φ)` to `out`
+    /// (for the categorical, up to the per-sample constant `p·(1 − lse φ)` that
+    /// `J_m(φ)` annihilates).
+    pub(crate) fn add_divergence_gradient<T: Real>(
+        &self,
+        mu: &DMatrix<T>,
+        phi: &DMatrix<T>,
+        out: &mut DMatrix<T>,
+        flops: &mut u64,
+    ) {
+        let p = self.precision::<T>(mu.nrows(), mu.ncols());
+        *flops += 3 * mu.len() as u64;
+        for ((o, &f), &m) in out.iter_mut().zip(phi.iter()).zip(mu.iter()) {
+            *o += p * (f - m);
+        }
+    }
+
+    /// Natural parameters φ with `m(φ) = v` for a distribution belief: `ln v`
+    /// (categorical, rows summing to one) or `logit v` (Bernoulli), with v kept inside
+    /// `[δ, 1 − δ]`, δ = 1e−12, so that a belief on a corner stays finite.
+    pub(crate) fn natural_parameters<T: Real>(&self, v: &DMatrix<T>) -> DMatrix<T> {
+        let (lo, hi) = (real::<T>(1e-12), real::<T>(1.0 - 1e-12));
+        match self.distribution {
+            Distribution::Gaussian(_) => v.clone(),
+            Distribution::Categorical => v.map(|v| v.max(lo).ln()),
+            Distribution::Bernoulli => v.map(|v| {
+                let v = v.max(lo).min(hi);
+                (v / (T::one() - v)).ln()
+            }),
+        }
     }
 
     /// `out = (∂m/∂μ)·u`, the derivative of the mean in direction `u` (the matrix is

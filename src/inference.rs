@@ -11,6 +11,12 @@
 //! With `g_l = ∂E_l/∂μ_l` and `J_l` the Jacobian of `μ_l` w.r.t. `v_{l−1}`, the gradient on a
 //! free belief is `∂F/∂v_l = ∂E_l/∂v_l + J_{l+1}ᵀ g_{l+1}`; for Gaussian energies
 //! `∂E_l/∂v_l = p_l ε_l` with `ε_l = v_l − μ_l`.
+//!
+//! A hidden categorical or Bernoulli layer's belief is a distribution `v_l = m(φ_l)`
+//! (softmax, sigmoid) with free natural parameters φ_l, scored by `E_l = p_l·KL(v_l ‖ m(μ_l))`
+//! (see [`crate::energy`]); standard inference descends φ_l by
+//! `∂F/∂φ_l = J_m(φ_l)·(p_l(φ_l − μ_l) + J_{l+1}ᵀ g_{l+1})` and predicts upward from `v_l`.
+//! Exact and fixed-prediction inference are Gaussian-only (Torch2PC's methods).
 
 use crate::energy::{LayerEnergy, Reduction};
 use crate::error::{PcError, Result};
@@ -145,7 +151,10 @@ fn check_step(name: &str, x: f64) -> Result<()> {
 ///
 /// `initial` (standard inference only) gives all L+1 starting beliefs instead of the
 /// feedforward initialisation (clamped ends are overwritten by their data); it is required
-/// when layer 0 is free. Exact, fixed-prediction and strict inference need both ends clamped.
+/// when layer 0 is free; a distribution layer's initial belief v starts its natural
+/// parameters at `ln v` (categorical) or `logit v` (Bernoulli), so it becomes `m(φ)`
+/// (normalised, kept off the corners). Exact, fixed-prediction and strict inference need
+/// both ends clamped.
 pub fn infer<T: Real>(
     net: &Network<T>,
     clamp: Clamp<'_, T>,
@@ -154,6 +163,13 @@ pub fn infer<T: Real>(
     flops: &mut Flops,
 ) -> Result<Settled<T>> {
     let counter = &mut flops.inference;
+    if matches!(method, Inference::Exact | Inference::FixedPrediction { .. })
+        && net.has_distribution_hidden()
+    {
+        return Err(PcError::Config(format!(
+            "{method:?} inference assumes Gaussian hidden layers; a categorical or Bernoulli hidden layer needs standard or strict inference"
+        )));
+    }
     // Torch2PC's methods start from the feedforward pass with both ends clamped.
     let supervised = || {
         check_clamp(net, clamp)?;
@@ -331,6 +347,9 @@ pub(crate) struct State<T: Real> {
     pub(crate) delta: Vec<DMatrix<T>>,
     /// `∂E_r/∂v_0` of an observer's energy on layer 0.
     layer0_gradient: Option<DMatrix<T>>,
+    /// The natural parameters φ_l of a distribution layer's belief `v_l = m(φ_l)` (hidden
+    /// categorical and Bernoulli layers; `None` elsewhere).
+    phi: Vec<Option<DMatrix<T>>>,
 }
 
 /// What a caller of standard inference sees besides the energy trace, and what it adds:
@@ -418,9 +437,7 @@ impl<T: Real> State<T> {
             if output_free && l == depth {
                 block.energy.mean(mu, &mut self.v[l], flops);
             }
-            *energy = block
-                .energy
-                .evaluate(mu, &self.v[l], &mut self.eps[l], flops);
+            *energy = net.layer_energy(l, mu, &self.v[l], &mut self.eps[l], flops);
             block
                 .energy
                 .error_gradient(&self.eps[l], &mut self.g[l], flops);
@@ -526,6 +543,7 @@ fn descend<T: Real>(
         g: layer_buffers(&sizes, batch),
         delta: layer_buffers(&sizes, batch),
         layer0_gradient: None,
+        phi: vec![None; depth + 1],
     };
     let mut from = 1;
     if initial.is_none() {
@@ -539,6 +557,18 @@ fn descend<T: Real>(
         }
         from = depth + 1;
     }
+    for l in 1..depth {
+        let energy = &net.blocks()[l - 1].energy;
+        if energy.is_distribution() {
+            // The feedforward start has φ_l = μ_l; a given belief its natural parameters.
+            let phi = match initial {
+                None => s.points[l - 1].mu.clone(),
+                Some(_) => energy.natural_parameters(&s.v[l]),
+            };
+            energy.mean(&phi, &mut s.v[l], flops);
+            s.phi[l] = Some(phi);
+        }
+    }
     // With layer 0 clamped, block 1's prediction never changes after the first evaluation.
     let relinearise_from = if input_free { 1 } else { 2 };
     let lowest_free = usize::from(!input_free);
@@ -546,6 +576,7 @@ fn descend<T: Real>(
     let lr = real::<T>(cfg.lr);
     let mut back = layer_buffers(&sizes, batch);
     let mut velocity = layer_buffers(&sizes, batch);
+    let mut tangent = layer_buffers(&sizes, batch);
     let mut trace = Vec::with_capacity(cfg.steps + 1);
     for t in 0..cfg.steps {
         trace.push(s.evaluate(net, from, output_free, observer, flops));
@@ -563,6 +594,18 @@ fn descend<T: Real>(
                 *flops += buf.len() as u64;
                 *buf *= momentum;
             }
+            let above = &net.blocks()[l];
+            if let Some(phi) = s.phi[l].as_mut() {
+                // ∂F/∂φ_l = J_m(φ_l)·(∂E_l/∂v_l + J_{l+1}ᵀ g_{l+1}); then v_l = m(φ_l).
+                let energy = &net.blocks()[l - 1].energy;
+                above.input_gradient(form, &s.points[l], &s.delta[l + 1], &mut back[l], flops);
+                energy.add_divergence_gradient(&s.points[l - 1].mu, phi, &mut back[l], flops);
+                energy.mean_tangent(phi, &back[l], &mut tangent[l], flops);
+                axpy(buf, T::one(), &tangent[l], flops);
+                axpy(phi, -lr, buf, flops);
+                energy.mean(phi, &mut s.v[l], flops);
+                continue;
+            }
             if l >= 1 {
                 let block = &net.blocks()[l - 1];
                 block
@@ -571,7 +614,6 @@ fn descend<T: Real>(
             } else if let Some(grad) = &s.layer0_gradient {
                 axpy(buf, T::one(), grad, flops);
             }
-            let above = &net.blocks()[l];
             above.input_gradient(form, &s.points[l], &s.delta[l + 1], &mut back[l], flops);
             axpy(buf, T::one(), &back[l], flops);
             axpy(&mut s.v[l], -lr, buf, flops);

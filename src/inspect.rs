@@ -312,9 +312,7 @@ fn trajectory(net: &Network<F>, states: &[Vec<DMatrix<F>>]) -> Result<Trajectory
             let mu = net.predict(l, &v[l - 1])?;
             let (mut mean, mut eps) = (mu.clone(), mu.clone());
             block.energy.mean(&mu, &mut mean, &mut 0);
-            energy.push(f64::from(
-                block.energy.evaluate(&mu, &v[l], &mut eps, &mut 0),
-            ));
+            energy.push(f64::from(net.layer_energy(l, &mu, &v[l], &mut eps, &mut 0)));
             predictions.push(row(&mean));
             errors.push(row(&eps));
         }

@@ -36,6 +36,7 @@
 
 pub mod activation;
 pub mod bench;
+pub mod beyond_gaussian;
 pub mod case;
 pub mod config;
 pub mod cost;

@@ -76,6 +76,14 @@ pub fn config_schema() -> Result<JsValue, JsError> {
     to_js(&crate::config::schema())
 }
 
+/// The beyond-Gaussian toy ([`crate::beyond_gaussian`]) with `settings` (a partial
+/// object; missing fields take their defaults, every value is checked).
+#[wasm_bindgen(js_name = beyondGaussianToy)]
+pub fn beyond_gaussian_toy(settings: JsValue) -> Result<JsValue, JsError> {
+    let settings: crate::beyond_gaussian::ToySettings = from_js(settings, "toy settings")?;
+    to_js(&crate::beyond_gaussian::run(&settings).map_err(error)?)
+}
+
 /// A configuration from URL-style `key → value` settings over `base`.
 #[wasm_bindgen(js_name = configWithSettings)]
 pub fn config_with_settings(

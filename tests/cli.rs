@@ -674,3 +674,32 @@ fn sample_arguments_out_of_bounds_are_usage_errors() {
         &["use --class prior"],
     );
 }
+
+#[test]
+fn beyond_gaussian_prints_a_line_per_seed_and_a_summary() {
+    let run = pclab(&[
+        "beyond-gaussian",
+        "--seeds",
+        "1,2",
+        "--ts",
+        "1,5",
+        "--train-steps",
+        "3",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines = run.lines();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[1]["settings"]["seed"], 2);
+    assert_eq!(lines[0]["loss"]["bp"].as_array().unwrap().len(), 4);
+    let summary = &lines[2]["summary"];
+    assert_eq!(summary["t"], 5);
+    // The summary's values are the per-seed lines' final losses.
+    for (k, line) in lines[..2].iter().enumerate() {
+        let curve = line["loss"]["matched_pc"].as_array().unwrap();
+        assert_eq!(summary["final_loss"]["matched_pc"]["values"][k], curve[3]);
+    }
+    assert!(run.stderr.contains("matched PC"), "{}", run.stderr);
+    let bad = pclab(&["beyond-gaussian", "--rate", "0"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("rate"), "{}", bad.stderr);
+}

@@ -80,27 +80,44 @@ const OUTPUT_WORDS = {
   bernoulli: 'Bernoulli: the binary cross-entropy on logits',
 };
 
+/** The mean m of a hidden distribution layer (hidden_energy), or undefined when Gaussian. */
+const HIDDEN_MEAN = { categorical: (x) => row(op('softmax'), paren(x)), bernoulli: (x) => row(mi('σ'), paren(x)) };
+
 /**
- * The energy F = Σ_l E_l with the hidden layers' Gaussian term and the output term the
- * settings choose. Returns { lines: [{ mathml, text }], words }.
+ * A hidden categorical or Bernoulli layer's term: its belief is a distribution
+ * v_l = m(φ_l) scored by KL(v_l ‖ m(μ_l)) (src/energy.rs), or null for Gaussian layers.
+ */
+function hiddenTerm(config) {
+  const m = HIDDEN_MEAN[config.hidden_energy];
+  return m ? math(E(l), mo('='), op('KL'), paren(v(l), mo('‖'), m(mu(l))), mo(',', ', '), v(l), mo('='), m(sub(mi('φ'), l)), text(' (l < L)')) : null;
+}
+
+/**
+ * The energy F = Σ_l E_l with the hidden layers' term (Gaussian, or a distribution's
+ * divergence) and the output term the settings choose. Returns { lines: [{ mathml, text }], words }.
  */
 export function energy(config) {
-  const gaussian = config.output_energy === 'gaussian' || !config.output_energy;
+  const hidden = hiddenTerm(config);
+  const gaussian = (config.output_energy === 'gaussian' || !config.output_energy) && !hidden;
   const lines = [
     math(F, mo('='), sum(l, mn(1), L, E(l))),
-    math(E(l), mo('='), half, norm2(v(l), mo('−'), mu(l)), text(gaussian ? ' (every layer l = 1..L)' : ' (l < L)')),
+    hidden ?? math(E(l), mo('='), half, norm2(v(l), mo('−'), mu(l)), text(gaussian ? ' (every layer l = 1..L)' : ' (l < L)')),
   ];
   if (!gaussian) lines.push(math(outputTerm(config)));
   lines.push(math(prediction(config)));
-  return { lines, words: `output energy ${OUTPUT_WORDS[config.output_energy] ?? OUTPUT_WORDS.gaussian}` };
+  const hiddenWords = hidden ? `; hidden layers ${config.hidden_energy}: a distribution belief scored by its KL divergence` : '';
+  return { lines, words: `output energy ${OUTPUT_WORDS[config.output_energy] ?? OUTPUT_WORDS.gaussian}${hiddenWords}` };
 }
 
-/** The gradient of F at a free belief: its own error against the error it causes above. */
+/**
+ * The gradient of F at a free Gaussian belief: its own error against the error it causes
+ * above. Returns { piece: the equation, above: the term from the layer above }.
+ */
 function gradient(config) {
   const above = config.form === 'pre'
     ? row(fPrime, paren(v(l)), mo('⊙'), tr(W(lPlus)), eps(lPlus))
     : row(tr(W(lPlus)), paren(eps(lPlus), mo('⊙'), fPrime, paren(W(lPlus), v(l), mo('+'), b(lPlus))));
-  return row(dF(l), mo('='), eps(l), mo('−'), above);
+  return { piece: row(dF(l), mo('='), eps(l), mo('−'), above), above };
 }
 
 /**
@@ -111,9 +128,17 @@ export function inference(config) {
   const rate = config.inference_lr;
   const steps = config.steps;
   const update = (symbol) => math(v(l), mo('←'), v(l), mo('−'), mi(symbol), dF(l));
+  // A hidden distribution layer descends its natural parameters φ_l (src/inference.rs).
+  const phi = sub(mi('φ'), l);
+  const dPhi = frac(row(mi('∂'), F), row(mi('∂'), phi));
+  const { piece, above } = gradient(config);
+  const descent = (symbol) => (HIDDEN_MEAN[config.hidden_energy]
+    ? [math(phi, mo('←'), phi, mo('−'), mi(symbol), dPhi),
+      math(dPhi, mo('='), sub(mi('J'), mi('m')), paren(phi), bracket(phi, mo('−'), mu(l), mo('−'), above))]
+    : [update(symbol), math(piece)]);
   switch (config.inference) {
     case 'strict':
-      return { lines: [update('η'), math(gradient(config))],
+      return { lines: descent('η'),
         words: `strict (Torch2PC): gradient descent on F with both ends clamped, η = ${rate}, ${steps} steps` };
     case 'fixed-prediction': {
       const hat = (i) => sub(mi('v̂'), i);
@@ -131,7 +156,7 @@ export function inference(config) {
     }
     default: {
       const momentum = config.inference_momentum > 0 ? `, momentum ${config.inference_momentum}` : '';
-      return { lines: [update('α'), math(gradient(config))],
+      return { lines: descent('α'),
         words: `standard: gradient descent on F over the free beliefs, α = ${rate}${momentum}, T = ${steps} steps` };
     }
   }

@@ -14,6 +14,7 @@ export const REQUEST = Object.freeze({
   CLASSIFY: 'classify',
   GENERATE: 'generate',
   GRADIENTS: 'gradients',
+  BEYOND_GAUSSIAN: 'beyondGaussian',
   SWEEP: 'sweep',
   BENCH: 'bench',
   SAVE: 'save',
@@ -32,6 +33,7 @@ export const REPLY = Object.freeze({
   CLASSIFIED: 'classified',
   GENERATED: 'generated',
   GRADIENTS: 'gradients',
+  BEYOND_GAUSSIAN: 'beyond-gaussian',
   TRADEOFF: 'tradeoff',
   BENCH: 'bench',
   SAVED: 'saved',
@@ -53,6 +55,7 @@ export const ANSWER = Object.freeze({
   [REQUEST.CLASSIFY]: REPLY.CLASSIFIED,
   [REQUEST.GENERATE]: REPLY.GENERATED,
   [REQUEST.GRADIENTS]: REPLY.GRADIENTS,
+  [REQUEST.BEYOND_GAUSSIAN]: REPLY.BEYOND_GAUSSIAN,
   [REQUEST.SWEEP]: REPLY.TRADEOFF,
   [REQUEST.BENCH]: REPLY.BENCH,
   [REQUEST.SAVE]: REPLY.SAVED,
@@ -73,6 +76,7 @@ export const ANSWER = Object.freeze({
  *   `count` samples of each class at noise scale `noise` (0: the mean prediction); answered by
  *   { classes, count, noise, seed, images: one Float32Array per class, model: the noise model }.
  * @typedef {{ type: 'gradients', id: number, ts: number[], rate: number }} GradientsRequest
+ * @typedef {{ type: 'beyondGaussian', id: number, settings: object }} BeyondGaussianRequest
  * @typedef {{ type: 'sweep', id: number, lambdas: number[], seeds: number, steps: number }} SweepRequest
  *   Both rules, `seeds` seeds from the run's own, `steps` minibatches per run.
  * @typedef {{ type: 'load', id: number, json: string }} LoadRequest
@@ -96,6 +100,9 @@ export const ANSWER = Object.freeze({
  *   Every run's replay of that digit (src/inspect.rs Replay); `replaying` as in Visuals.
  * @typedef {{ type: 'tradeoff', re: number, points: object[], summary: object[] }} TradeoffReply
  *   Every run of the λ sweep, and the mean ± sd over the seeds per rule and λ (src/sweep.rs).
+ * @typedef {{ type: 'beyond-gaussian', re: number, result: object }} BeyondGaussianReply
+ *   The beyond-Gaussian toy (src/beyond_gaussian.rs Toy): cosines with BP per T and block,
+ *   test-loss curves, per rule.
  * @typedef {{ type: 'error', re?: number, request?: string, message: string }} ErrorReply
  * @typedef {{ type: 'progress', task: string, progress: number|null, stopped?: boolean }} Progress
  *   A long operation (λ sweep, benchmark, gradient cosines) running in pieces: its share

@@ -3,7 +3,7 @@
 // arrays. Training runs in short chunks with a yield between them, so pause, step and
 // reset messages are handled promptly and the page never freezes. The messages are those
 // of protocol.js; which views each run has comes from the engine's experiment table.
-import init, { Lab, TradeoffSweep, Benchmark, benchConfigs, configSchema, maxReplicas } from './engine-loader.js';
+import init, { Lab, TradeoffSweep, Benchmark, benchConfigs, configSchema, maxReplicas, beyondGaussianToy } from './engine-loader.js';
 import { REQUEST, REPLY } from './protocol.js';
 import { Replicas } from './replicas.js';
 
@@ -389,6 +389,7 @@ const handlers = {
     post({ type: REPLY.GENERATED, re: id, classes, count, noise, seed, images, model }, images.map((a) => a.buffer));
   },
   [REQUEST.GRADIENTS]: (msg) => startJob(gradientJob(msg)),
+  [REQUEST.BEYOND_GAUSSIAN]: ({ id, settings }) => post({ type: REPLY.BEYOND_GAUSSIAN, re: id, result: beyondGaussianToy(settings) }),
   [REQUEST.SWEEP]: (msg) => startJob(sweepJob(msg)),
   [REQUEST.BENCH]: (msg) => startJob(benchJob(msg)),
   [REQUEST.SAVE]: ({ id }) => post({ type: REPLY.SAVED, re: id, json: first().save() }),

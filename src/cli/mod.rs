@@ -1,6 +1,7 @@
 //! Subcommands of the `pclab` binary, one module each.
 
 pub mod bench;
+pub mod beyond;
 pub mod dynamics;
 pub mod grads;
 pub mod sample;
@@ -46,6 +47,10 @@ enum Command {
     /// Samples a generative run (trained here, or a model saved by the page): one JSON
     /// line with its noise model (prior and per-layer variances), then one per sample.
     Sample(sample::SampleArgs),
+    /// The beyond-Gaussian toy: a truly Bernoulli hidden layer learnt by Gaussian PC,
+    /// distribution-matched PC and BP; one JSON object per seed (gradient cosines with BP
+    /// per T and block, test-loss curves), then a mean ± sd summary.
+    BeyondGaussian(beyond::BeyondArgs),
 }
 
 /// Why a subcommand failed, which decides the exit status.
@@ -102,5 +107,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::SweepTradeoff(args) => sweep::run(&args),
         Command::Dynamics(args) => dynamics::run(&args),
         Command::Sample(args) => sample::run(&args),
+        Command::BeyondGaussian(args) => beyond::run(&args),
     }
 }

@@ -73,7 +73,9 @@ pub(crate) fn parameter_gradients<T: Real>(
 }
 
 /// The error gradients of backpropagation, layer-indexed: `g_L = ∂ℓ/∂μ_L` given, then
-/// `g_l = J_{l+1}(v̂_l)ᵀ g_{l+1} = ∂ℓ/∂v̂_l` down to l = 1 (`g[0]` is left empty).
+/// `g_l = J_m(μ_l)·J_{l+1}(v̂_l)ᵀ g_{l+1} = ∂ℓ/∂μ_l` down to l = 1 (`g[0]` is left empty),
+/// where `J_m` is the identity on a Gaussian layer (`v̂_l = μ_l`) and the mean's Jacobian on
+/// a distribution layer (`v̂_l = m(μ_l)`).
 pub(crate) fn backpropagate<T: Real>(
     net: &Network<T>,
     points: &[BlockPoint<T>],
@@ -89,6 +91,12 @@ pub(crate) fn backpropagate<T: Real>(
         block.delta(net.form(), &points[l], &g[l + 1], &mut delta, flops);
         let mut below = DMatrix::zeros(0, 0);
         block.input_gradient(net.form(), &points[l], &delta, &mut below, flops);
+        let energy = &net.blocks()[l - 1].energy;
+        if energy.is_distribution() {
+            let mut through_mean = below.clone();
+            energy.mean_tangent(&points[l - 1].mu, &below, &mut through_mean, flops);
+            below = through_mean;
+        }
         g[l] = below;
     }
     g

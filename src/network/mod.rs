@@ -19,6 +19,7 @@ use nalgebra::{DMatrix, DVector};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 pub mod gradients;
 
@@ -390,19 +391,63 @@ impl<T: Real> Network<T> {
     }
 
     /// The blocks linearised along the feedforward pass `v̂_0 = x`, `v̂_l = μ_l(v̂_{l−1})`.
+    /// A hidden layer's feedforward value is the mean of its prediction, `v̂_l = m(μ_l)`
+    /// (a softmax or sigmoid for a distribution layer, `μ_l` itself for a Gaussian one).
     pub(crate) fn feedforward_points(&self, x: &DMatrix<T>, flops: &mut u64) -> Vec<BlockPoint<T>> {
         let mut points: Vec<BlockPoint<T>> = Vec::with_capacity(self.depth());
-        for block in &self.blocks {
+        for (l, block) in self.blocks.iter().enumerate() {
             let mut pt = BlockPoint::empty();
-            block.linearise(
-                self.form,
-                points.last().map_or(x, |p| &p.mu),
-                &mut pt,
-                flops,
-            );
+            let below = match points.last() {
+                None => Cow::Borrowed(x),
+                Some(p) => self.hidden_mean(l, &p.mu, flops),
+            };
+            block.linearise(self.form, &below, &mut pt, flops);
             points.push(pt);
         }
         points
+    }
+
+    /// `m(μ_l)` of hidden layer `l` (1..L): borrowed unchanged for a Gaussian layer.
+    pub(crate) fn hidden_mean<'a>(
+        &self,
+        l: usize,
+        mu: &'a DMatrix<T>,
+        flops: &mut u64,
+    ) -> Cow<'a, DMatrix<T>> {
+        let energy = &self.blocks[l - 1].energy;
+        if !energy.is_distribution() {
+            return Cow::Borrowed(mu);
+        }
+        let mut mean = mu.clone();
+        energy.mean(mu, &mut mean, flops);
+        Cow::Owned(mean)
+    }
+
+    /// `E_l(μ_l, v_l)` of layer `l` (1..=L): [`LayerEnergy::evaluate_hidden`] on a hidden
+    /// layer (a distribution belief's divergence), [`LayerEnergy::evaluate`] on the output
+    /// (whose data need no entropy term); writes `ε_l` into `eps`.
+    pub fn layer_energy(
+        &self,
+        l: usize,
+        mu: &DMatrix<T>,
+        v: &DMatrix<T>,
+        eps: &mut DMatrix<T>,
+        flops: &mut u64,
+    ) -> T {
+        let energy = &self.blocks[l - 1].energy;
+        if l < self.depth() {
+            energy.evaluate_hidden(mu, v, eps, flops)
+        } else {
+            energy.evaluate(mu, v, eps, flops)
+        }
+    }
+
+    /// Whether some hidden layer (1..L−1) is a distribution layer (categorical, Bernoulli).
+    pub fn has_distribution_hidden(&self) -> bool {
+        let depth = self.depth();
+        self.blocks[..depth - 1]
+            .iter()
+            .any(|b| b.energy.is_distribution())
     }
 
     /// The prediction of layer `l` (1..=L) from the belief below it, `μ_l(v_{l−1})`.
@@ -431,12 +476,17 @@ impl<T: Real> Network<T> {
         Ok(points.pop().map_or_else(|| x.clone(), |p| p.mu))
     }
 
-    /// The feedforward values `[v̂_0 = x, v̂_1, .., v̂_L]` with `v̂_l = μ_l(v̂_{l−1})`.
+    /// The feedforward values `[v̂_0 = x, v̂_1, .., v̂_L]` with `v̂_l = m(μ_l(v̂_{l−1}))` for
+    /// hidden layers and the output's prediction `v̂_L = μ_L(v̂_{L−1})`.
     pub fn feedforward(&self, x: &DMatrix<T>) -> Result<Vec<DMatrix<T>>> {
         self.check_batch(x, 0, "input")?;
         let points = self.feedforward_points(x, &mut 0);
+        let depth = self.depth();
         Ok(std::iter::once(x.clone())
-            .chain(points.into_iter().map(|p| p.mu))
+            .chain(points.iter().enumerate().map(|(i, p)| match i + 1 {
+                l if l < depth => self.hidden_mean(l, &p.mu, &mut 0).into_owned(),
+                _ => p.mu.clone(),
+            }))
             .collect())
     }
 }

@@ -136,6 +136,9 @@ impl Trainer {
             init,
             config.seed,
         )?;
+        for l in 1..sizes.len() - 1 {
+            net.set_energy(l, config.hidden_energy())?;
+        }
         net.set_energy(sizes.len() - 1, config.output_energy())?;
         let optimizer = Optimizer::new(config.optimizer())?;
         let classifier = if config.experiment.spec().classifier {

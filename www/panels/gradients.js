@@ -9,6 +9,7 @@ import { chartSlot, pngButton, LAYER_COLORS } from '../plots.js';
 import { REQUEST, REPLY } from '../protocol.js';
 import * as equations from '../equations.js';
 import { seeingLine } from './seeing.js';
+import { toySection } from './beyond-gaussian.js';
 
 const VARIANTS = [
   { name: 'fixed-prediction', title: 'fixed-prediction (rate 1)' },
@@ -56,7 +57,7 @@ export function mount(ctx) {
     ctx.send({ type: REQUEST.GRADIENTS, ts: Array.from({ length: n }, (_, k) => k + 1), rate: r });
   };
   body.append(el('div', { class: 'row' }, tMax.node, rate.node, button('compute', compute, { 'data-testid': 'gradient-compute' })),
-    waiting, multiples, out);
+    waiting, multiples, out, toySection(ctx));
   tools.append(pngButton(() => charts[0].slot.chart?.canvas, 'pclab-gradients-fixed-prediction.png'));
 
   ctx.on(REPLY.GRADIENTS, ({ result }) => {
