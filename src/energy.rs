@@ -140,6 +140,19 @@ impl LayerEnergy {
         }
     }
 
+    /// The prediction error `ε = v − m(μ)`, written into `eps`.
+    fn prediction_error<T: Real>(
+        &self,
+        mu: &DMatrix<T>,
+        v: &DMatrix<T>,
+        eps: &mut DMatrix<T>,
+        flops: &mut u64,
+    ) {
+        self.mean(mu, eps, flops);
+        *flops += mu.len() as u64;
+        eps.zip_apply(v, |e, v| *e = v - *e);
+    }
+
     /// The energy `E(μ, v)`; writes the prediction error `ε = v − m(μ)` into `eps`.
     pub fn evaluate<T: Real>(
         &self,
@@ -149,9 +162,8 @@ impl LayerEnergy {
         flops: &mut u64,
     ) -> T {
         let p = self.precision::<T>(mu.nrows(), mu.ncols());
-        self.mean(mu, eps, flops);
-        *flops += 3 * mu.len() as u64;
-        eps.zip_apply(v, |e, v| *e = v - *e);
+        self.prediction_error(mu, v, eps, flops);
+        *flops += 2 * mu.len() as u64;
         let half = real::<T>(0.5);
         let sum = match self.distribution {
             Distribution::Gaussian(_) => eps.iter().fold(T::zero(), |a, &e| a + e * e) * half,
@@ -215,9 +227,8 @@ impl LayerEnergy {
         if !self.is_distribution() {
             return self.evaluate(mu, v, eps, flops);
         }
-        self.mean(mu, eps, flops);
-        *flops += 8 * mu.len() as u64;
-        eps.zip_apply(v, |e, v| *e = v - *e);
+        self.prediction_error(mu, v, eps, flops);
+        *flops += 7 * mu.len() as u64;
         let xlnx = |x: T| if x > T::zero() { x * x.ln() } else { T::zero() };
         let sum = if self.distribution == Distribution::Bernoulli {
             mu.iter().zip(v.iter()).fold(T::zero(), |a, (&m, &v)| {
