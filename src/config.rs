@@ -861,12 +861,16 @@ pub struct VaeLimits {
     pub inference_steps: usize,
     /// PC's inference rate γ.
     pub inference_rate: f64,
+    /// PC's default β, the weight of the ELBO's terms in F (its output precision).
+    pub beta: f64,
     /// Adam's learning rate (both rules).
     pub learning_rate: f64,
     /// The most training steps of one comparison.
     pub max_steps: usize,
     /// The most test digits, or prior samples, shown at once.
     pub max_images: usize,
+    /// Test measurements of a comparison: at step 0 and about this many more.
+    pub checkpoints: usize,
 }
 
 /// The VAE comparison's sizes and bounds.
@@ -876,9 +880,11 @@ pub const VAE_LIMITS: VaeLimits = VaeLimits {
     batch: 64,
     inference_steps: 20,
     inference_rate: 0.1,
+    beta: 0.1,
     learning_rate: 1e-3,
     max_steps: 100_000,
     max_images: 16,
+    checkpoints: 10,
 };
 
 /// One experiment as the page sees it.

@@ -237,6 +237,10 @@ fn the_comparison_trains_both_rules_on_mnist() {
         measure_every: 15,
         seed: 7,
         test_samples: Some(200),
+        pc: PcSettings {
+            beta: 1.0,
+            ..PcSettings::default()
+        },
     };
     let mut c = Comparison::new(&data, &plan).unwrap();
     // Both start from the same weights.

@@ -15,6 +15,7 @@ export const REQUEST = Object.freeze({
   GENERATE: 'generate',
   GRADIENTS: 'gradients',
   SWEEP: 'sweep',
+  VAE: 'vae',
   BENCH: 'bench',
   SAVE: 'save',
   LOAD: 'load',
@@ -33,6 +34,7 @@ export const REPLY = Object.freeze({
   GENERATED: 'generated',
   GRADIENTS: 'gradients',
   TRADEOFF: 'tradeoff',
+  VAE: 'vae',
   BENCH: 'bench',
   SAVED: 'saved',
   MODEL_LOADED: 'model-loaded',
@@ -54,6 +56,7 @@ export const ANSWER = Object.freeze({
   [REQUEST.GENERATE]: REPLY.GENERATED,
   [REQUEST.GRADIENTS]: REPLY.GRADIENTS,
   [REQUEST.SWEEP]: REPLY.TRADEOFF,
+  [REQUEST.VAE]: REPLY.VAE,
   [REQUEST.BENCH]: REPLY.BENCH,
   [REQUEST.SAVE]: REPLY.SAVED,
   [REQUEST.LOAD]: REPLY.MODEL_LOADED,
@@ -75,6 +78,10 @@ export const ANSWER = Object.freeze({
  * @typedef {{ type: 'gradients', id: number, ts: number[], rate: number }} GradientsRequest
  * @typedef {{ type: 'sweep', id: number, lambdas: number[], seeds: number, steps: number }} SweepRequest
  *   Both rules, `seeds` seeds from the run's own, `steps` minibatches per run.
+ * @typedef {{ type: 'vae', id: number, steps: number, seed: number, images: number }} VaeRequest
+ *   A VAE trained by BP and one by PC side by side (src/vae), `steps` minibatches from
+ *   `seed`; answered by { history, images, reconstructions, samples } (`images` test digits
+ *   then each rule's reconstructions; `images` prior samples of BP's decoder then PC's).
  * @typedef {{ type: 'load', id: number, json: string }} LoadRequest
  * @typedef {{ type: 'setData', id: number, images: Uint8Array, labels: Uint8Array }} SetDataRequest
  * @typedef {{ type: 'replay', id: number, index?: number, drawn?: boolean, leastExplained?: boolean }} ReplayRequest

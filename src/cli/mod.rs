@@ -8,6 +8,7 @@ pub mod seeds;
 pub mod settings;
 pub mod sweep;
 pub mod train;
+pub mod vae;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::fmt::Display;
@@ -46,6 +47,10 @@ enum Command {
     /// Samples a generative run (trained here, or a model saved by the page): one JSON
     /// line with its noise model (prior and per-layer variances), then one per sample.
     Sample(sample::SampleArgs),
+    /// Trains a VAE by BP (negative ELBO) and by PC (sampled latent) on identical
+    /// batches: one JSON object per seed, rule and epoch (test MSE, ELBO), then the mean ±
+    /// sd over the seeds per rule.
+    Vae(vae::VaeArgs),
 }
 
 /// Why a subcommand failed, which decides the exit status.
@@ -102,5 +107,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::SweepTradeoff(args) => sweep::run(&args),
         Command::Dynamics(args) => dynamics::run(&args),
         Command::Sample(args) => sample::run(&args),
+        Command::Vae(args) => vae::run(&args),
     }
 }

@@ -6,7 +6,7 @@
 //! ELBO per sample (one ε per test image, the same for both).
 
 use super::{PcSettings, Vae};
-use crate::config::VAE_LIMITS;
+use crate::config::{MAX_STEPS, VAE_LIMITS};
 use crate::data::{permutation, PixelScale, Split};
 use crate::error::{PcError, Result};
 use crate::flops::Flops;
@@ -40,6 +40,21 @@ pub struct VaePlan {
     pub seed: u64,
     /// Test images per checkpoint, spread over the test set (`None`: all of them).
     pub test_samples: Option<usize>,
+    /// How PC settles: T in 1..=`MAX_STEPS`, γ in (0, 1], β in (0, 1].
+    pub pc: PcSettings,
+}
+
+impl VaePlan {
+    /// `steps` steps measured at step 0 and about every `steps / VAE_LIMITS.checkpoints`.
+    pub fn checkpointed(steps: usize, seed: u64, test_samples: Option<usize>) -> Self {
+        VaePlan {
+            steps,
+            measure_every: steps.div_ceil(VAE_LIMITS.checkpoints).max(1),
+            seed,
+            test_samples,
+            pc: PcSettings::default(),
+        }
+    }
 }
 
 /// One rule's test measurement.
@@ -49,6 +64,9 @@ pub struct VaeMeasure {
     pub mse: f64,
     /// The ELBO per sample (one ε per image), in nats.
     pub elbo: f64,
+    /// Its KL term per sample, `KL(N(m, e^s) ‖ N(0, I))` in nats (the rest is the
+    /// reconstruction's log-likelihood).
+    pub kl: f64,
 }
 
 /// Both rules measured after `step` training steps.
@@ -111,7 +129,6 @@ pub struct Comparison {
     order: Vec<usize>,
     done: usize,
     history: Vec<Checkpoint>,
-    flops: Flops,
 }
 
 impl Comparison {
@@ -135,6 +152,18 @@ impl Comparison {
                 VAE_LIMITS.batch
             ));
         }
+        let PcSettings { steps, rate, beta } = plan.pc;
+        if !(1..=MAX_STEPS as usize).contains(&steps) {
+            return bad(format!(
+                "PC's inference steps T lie in 1..={MAX_STEPS}, got {steps}"
+            ));
+        }
+        if !(rate > 0.0 && rate <= 1.0) {
+            return bad(format!("PC's inference rate γ lies in (0, 1], got {rate}"));
+        }
+        if !(beta > 0.0 && beta <= 1.0) {
+            return bad(format!("PC's β lies in (0, 1], got {beta}"));
+        }
         if plan.test_samples == Some(0) {
             return bad("the VAE comparison tests on at least one image".into());
         }
@@ -147,25 +176,20 @@ impl Comparison {
         let mut comparison = Comparison {
             data: data.clone(),
             plan: plan.clone(),
-            settings: PcSettings {
-                steps: VAE_LIMITS.inference_steps,
-                rate: VAE_LIMITS.inference_rate,
-                beta: 1.0,
-            },
+            settings: plan.pc,
             bp: Run::new(vae.clone())?,
             pc: Run::new(vae)?,
             order: Vec::new(),
             done: 0,
             history: Vec::new(),
-            flops: Flops::default(),
         };
         comparison.measure()?;
         Ok(comparison)
     }
 
-    /// Minibatches per epoch (a last partial batch is dropped).
-    pub fn steps_per_epoch(&self) -> usize {
-        self.data.train.len() / VAE_LIMITS.batch
+    /// Minibatches per epoch of `data` (a last partial batch is dropped).
+    pub fn steps_per_epoch(data: &Split) -> usize {
+        data.train.len() / VAE_LIMITS.batch
     }
 
     /// Trains both VAEs for at most `max_steps` more minibatches, measuring at every
@@ -185,7 +209,7 @@ impl Comparison {
 
     /// One minibatch for both rules: the same images, the same ε.
     fn step(&mut self) -> Result<()> {
-        let per_epoch = self.steps_per_epoch();
+        let per_epoch = Self::steps_per_epoch(&self.data);
         let (epoch, within) = (self.done / per_epoch, self.done % per_epoch);
         if within == 0 {
             let seed = self.plan.seed.wrapping_add(epoch as u64);
@@ -197,12 +221,11 @@ impl Comparison {
         let noise_seed =
             self.plan.seed ^ (self.done as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let eps = self.bp.vae.noise(batch, noise_seed);
-        let bp = self.bp.vae.bp_gradients(&x, &eps, &mut self.flops.bp)?;
-        self.bp
-            .learn((bp.encoder, bp.decoder), batch, &mut self.flops)?;
-        let pc = (self.pc.vae).pc_update(&x, &eps, &self.settings, &mut self.flops.inference)?;
-        self.pc
-            .learn((pc.state.encoder, pc.state.decoder), batch, &mut self.flops)?;
+        let mut flops = Flops::default(); // the optimiser counts them; nothing reads them here
+        let bp = self.bp.vae.bp_gradients(&x, &eps, &mut flops.bp)?;
+        self.bp.learn((bp.encoder, bp.decoder), batch, &mut flops)?;
+        let pc = (self.pc.vae).pc_update(&x, &eps, &self.settings, &mut flops.inference)?;
+        (self.pc).learn((pc.state.encoder, pc.state.decoder), batch, &mut flops)?;
         self.done += 1;
         Ok(())
     }
@@ -224,7 +247,7 @@ impl Comparison {
         let of = |run: &Run| -> Result<VaeMeasure> { measure(&run.vae, &x, &eps) };
         let checkpoint = Checkpoint {
             step: self.done,
-            epoch: self.done as f64 / self.steps_per_epoch() as f64,
+            epoch: self.done as f64 / Self::steps_per_epoch(&self.data) as f64,
             bp: of(&self.bp)?,
             pc: of(&self.pc)?,
         };
@@ -245,19 +268,6 @@ impl Comparison {
     /// The checkpoints so far, the first at step 0.
     pub fn history(&self) -> &[Checkpoint] {
         &self.history
-    }
-
-    /// The floating-point operations so far.
-    pub fn flops(&self) -> Flops {
-        self.flops
-    }
-
-    /// The VAE `rule` trains.
-    pub fn vae(&self, rule: VaeRule) -> &Vae<F> {
-        match rule {
-            VaeRule::Bp => &self.bp.vae,
-            VaeRule::Pc => &self.pc.vae,
-        }
     }
 
     fn check_count(n: usize) -> Result<()> {
@@ -300,5 +310,6 @@ pub fn measure(vae: &Vae<F>, x: &DMatrix<F>, eps: &DMatrix<F>) -> Result<VaeMeas
     Ok(VaeMeasure {
         mse: sse / x.len() as f64,
         elbo: -to_f64(vae.negative_elbo(x, eps)?) / n,
+        kl: to_f64(super::kl_to_prior(&vae.encode(x)?)) / n,
     })
 }
