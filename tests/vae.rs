@@ -126,6 +126,9 @@ fn random_beliefs(vae: &Vae<f64>, x: &DMatrix<f64>, eps: &DMatrix<f64>, seed: u6
     b
 }
 
+/// One belief of [`Beliefs`], picked out mutably.
+type Layer = fn(&mut Beliefs<f64>) -> &mut DMatrix<f64>;
+
 #[test]
 fn pc_energy_belief_gradients_match_finite_differences() {
     let (vae, x, eps) = setup(2);
@@ -134,11 +137,7 @@ fn pc_energy_belief_gradients_match_finite_differences() {
     let state = vae.pc_state(&x, &eps, &beliefs, beta, &mut 0).unwrap();
     let energy = |b: &Beliefs<f64>| vae.pc_state(&x, &eps, b, beta, &mut 0).unwrap().energy;
     let g = &state.belief_gradients;
-    let layers: [(
-        fn(&mut Beliefs<f64>) -> &mut DMatrix<f64>,
-        &DMatrix<f64>,
-        &str,
-    ); 3] = [
+    let layers: [(Layer, &DMatrix<f64>, &str); 3] = [
         (|b| &mut b.encoder_hidden, &g.encoder_hidden, "h_e"),
         (|b| &mut b.latent, &g.latent, "φ"),
         (|b| &mut b.decoder_hidden, &g.decoder_hidden, "h_d"),

@@ -200,7 +200,7 @@ impl Comparison {
                 break;
             }
             self.step()?;
-            if self.done % self.plan.measure_every == 0 || self.done() {
+            if self.done.is_multiple_of(self.plan.measure_every) || self.done() {
                 self.measure()?;
             }
         }
