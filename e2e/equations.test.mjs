@@ -129,8 +129,8 @@ test('log axes: powers of ten or 1-2-5, never closer than the gap, whatever the 
 });
 
 test('the VAE line gives BP\'s negative ELBO through the sample and PC\'s energy with the engine\'s T', () => {
-  const t = vae({ inference_steps: 20, inference_rate: 0.1 });
+  const t = vae({ inference_steps: 20, inference_rate: 0.1, beta: 0.01 });
   assert.equal(texts(t), 'BP: − ELBO = BCE(x, a(z)) + KL, | z = m + e^(s/2) ⊙ ε, | KL = KL(N(m, e^s) ‖ N(0, I)); | '
     + 'PC: F = Σ_l 1/2‖v_l − μ_l‖^2 + KL + BCE(x, a(z))');
-  assert.match(t.words, /T = 20 steps \(rate 0\.1\).*F = −ELBO/);
+  assert.match(t.words, /T = 20 steps \(rate 0\.1\).*F = −ELBO.*β = 0\.01/);
 });

@@ -2,11 +2,15 @@
 // VAE panel trains a BP-VAE and a PC-VAE side by side; the MSE and ELBO it shows are the
 // engine's, recomputed here by a second engine in the page from the same seed and steps;
 // the reconstructions are the engine's pixels; two prior samples differ, and BP's decoder
-// and PC's draw different images from the same codes. Screenshots at 960×540, 1280×800,
+// and PC's draw different images from the same codes; the trained panel passes axe. Screenshots at 960×540, 1280×800,
 // 1920×1080 and 390×844 land in e2e/screenshots/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { pageOpener, assertClean, SCREENSHOTS } from './browser.mjs';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const openPageAt = pageOpener();
 const STEPS = 40;
@@ -83,6 +87,14 @@ test('the VAE panel shows the engine\'s BP and PC numbers, reconstructions and d
   near(await tile(page, 'vae-samples-pc', 0), pixels(engine.samples, 8), 'PC\'s prior sample');
   const gap = Math.max(...engine.samples.slice(0, 784).map((v, i) => Math.abs(v - engine.samples[8 * 784 + i])));
   assert.ok(gap > 1e-3, `BP's and PC's decoders draw different images from one code (largest gap ${gap})`);
+
+  // The trained panel (table, strips, chart) has no serious or critical axe violation.
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const { violations: all } = await window.axe.run('#panel-vae', { resultTypes: ['violations'] });
+    return all.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => `${v.id}: ${v.help}`);
+  });
+  assert.deepEqual(violations, []);
 
   for (const [w, h] of [[960, 540], [1280, 800], [1920, 1080], [390, 844]]) {
     await page.setViewportSize({ width: w, height: h });

@@ -880,7 +880,7 @@ pub const VAE_LIMITS: VaeLimits = VaeLimits {
     batch: 64,
     inference_steps: 20,
     inference_rate: 0.1,
-    beta: 0.1,
+    beta: 0.01,
     learning_rate: 1e-3,
     max_steps: 100_000,
     max_images: 16,

@@ -231,15 +231,10 @@ fn the_comparison_trains_both_rules_on_mnist() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/data/mnist-10k.bin.gz"),
     )
     .unwrap();
+    // The page's plan (its T, γ and β), measured every 15 steps.
     let plan = VaePlan {
-        steps: 30,
         measure_every: 15,
-        seed: 7,
-        test_samples: Some(200),
-        pc: PcSettings {
-            beta: 1.0,
-            ..PcSettings::default()
-        },
+        ..VaePlan::checkpointed(30, 7, Some(200))
     };
     let mut c = Comparison::new(&data, &plan).unwrap();
     // Both start from the same weights.

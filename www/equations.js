@@ -281,7 +281,8 @@ export function vae(limits) {
     ],
     words: `the encoder gives the posterior's mean m and log-variance s, the decoder Bernoulli pixel logits a(z); BP backpropagates the negative ELBO through the sample; `
       + `PC holds ε fixed, lets the beliefs on both hidden layers and on (m, s) settle for T = ${limits.inference_steps} steps (rate ${limits.inference_rate}) and learns locally; `
-      + `at the feedforward state F = −ELBO. Both train on the same batches and the same ε`,
+      + `at the feedforward state F = −ELBO; PC weighs the ELBO's terms by β = ${limits.beta}, small, so that its update follows BP's gradient. `
+      + `Both train on the same batches and the same ε`,
   };
 }
 

@@ -40,8 +40,10 @@
 //! `β = 1` the per-sample gradients of the 784-pixel reconstruction are large against the
 //! unit-precision errors, the settled latent moves far from the encoder's prediction
 //! (through the nonlinear `e^{s/2}`, with ε fixed), and PC's update leaves that linear
-//! regime: its test MSE still falls but its ELBO worsens over epochs. The comparison
-//! therefore trains PC at `β = VAE_LIMITS.beta` (0.1); `pclab vae --beta 1` shows the other.
+//! regime: its test MSE still falls but its ELBO worsens over the epochs (at β = 0.1 too,
+//! after about five epochs, more inference steps or not). The comparison therefore trains
+//! PC at `β = VAE_LIMITS.beta` (0.01), where it tracks BP; `pclab vae --beta 1` shows the
+//! other end.
 //!
 //! Inference descends `F`: `v ← v − γ ∂F/∂v` for `v ∈ {h_e, φ, h_d}`, T steps from the
 //! feedforward values; the weight update is `∂F/∂θ` at the settled beliefs, which is local:
@@ -80,7 +82,7 @@ pub struct PcSettings {
 }
 
 impl Default for PcSettings {
-    /// The comparison's settings (`VAE_LIMITS`): T = 20, γ = 0.1, β = 0.1.
+    /// The comparison's settings (`VAE_LIMITS`): T = 20, γ = 0.1, β = 0.01.
     fn default() -> Self {
         PcSettings {
             steps: crate::config::VAE_LIMITS.inference_steps,
