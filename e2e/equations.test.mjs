@@ -1,7 +1,7 @@
 // The equations the panels show (www/equations.js), in node: they follow the settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { energy, inference, learning, layers, html, readout, reconstruction, generation, tradeoff, cost } from '../www/equations.js';
+import { energy, inference, learning, layers, html, readout, reconstruction, generation, tradeoff, vae, cost } from '../www/equations.js';
 import { logTicks } from '../www/plots.js';
 
 const base = {
@@ -137,4 +137,11 @@ test('log axes: powers of ten or 1-2-5, never closer than the gap, whatever the 
   assert.deepEqual(logTicks(1e-3, 1e3, 300, 24), [0.001, 0.01, 0.1, 1, 10, 100, 1000]);
   assert.deepEqual(logTicks(1, 100, 400, 24), [1, 2, 5, 10, 20, 50, 100]);
   assert.ok(logTicks(1e-9, 1e9, 120, 24).every((v) => Number.isInteger(Math.log10(v))), 'only powers of ten when decades crowd');
+});
+
+test('the VAE line gives BP\'s negative ELBO through the sample and PC\'s energy with the engine\'s T', () => {
+  const t = vae({ inference_steps: 20, inference_rate: 0.1, beta: 0.01 });
+  assert.equal(texts(t), 'BP: − ELBO = BCE(x, a(z)) + KL, | z = m + e^(s/2) ⊙ ε, | KL = KL(N(m, e^s) ‖ N(0, I)); | '
+    + 'PC: F = Σ_l 1/2‖v_l − μ_l‖^2 + KL + BCE(x, a(z))');
+  assert.match(t.words, /T = 20 steps \(rate 0\.1\).*F = −ELBO.*β = 0\.01/);
 });

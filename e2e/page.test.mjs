@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { pageOpener, ready, metric, until, assertClean, drawOne, SCREENSHOTS } from './browser.mjs';
 
 const PRESETS = ['classification', 'compression', 'generation', 'tradeoff', 'gradients', 'tplus1'];
-const PANELS = ['training', 'inference', 'reconstructions', 'classification', 'generation', 'gradients', 'tradeoff', 'cost', 'weights'];
+const PANELS = ['training', 'inference', 'reconstructions', 'classification', 'generation', 'vae', 'gradients', 'tradeoff', 'cost', 'weights'];
 
 const open = pageOpener();
 

@@ -154,7 +154,7 @@ const shownPanels = (page) => page.evaluate(() => [...document.querySelectorAll(
   .filter((s) => !s.hidden).map((s) => s.dataset.name));
 
 test('every panel of every preset says what it shows, with its equation in MathML', async () => {
-  const withLine = ['training', 'inference', 'reconstructions', 'classification', 'generation', 'gradients', 'tradeoff', 'cost', 'weights'];
+  const withLine = ['training', 'inference', 'reconstructions', 'classification', 'generation', 'vae', 'gradients', 'tradeoff', 'cost', 'weights'];
   for (const { name } of configSchema().presets) {
     const { page, problems } = await openPageAt(`?preset=${name}`);
     const shown = (await shownPanels(page)).filter((p) => withLine.includes(p));

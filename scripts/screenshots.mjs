@@ -4,7 +4,7 @@
 // theme, and every panel on its own.
 // Run after `make build`:  node scripts/screenshots.mjs   (a few minutes; writes docs/screenshots/)
 // `node scripts/screenshots.mjs compression generation` retakes only those presets' views
-// (`readme` the README's figures).
+// (`readme` the README's figures, `vae` the VAE panel's).
 import { mkdirSync } from 'node:fs';
 import { launch, openPage, ready, metric, until } from '../e2e/browser.mjs';
 
@@ -94,6 +94,18 @@ async function readmeFigures() {
   await page.close();
 }
 
+/** The VAE panel (generation experiment) after both VAEs trained two epochs. */
+async function vaeFigure() {
+  const { page } = await openPage(env.browser, `${env.url}?preset=generation&all=1`, { viewport: SIZES[1280] });
+  await ready(page);
+  await page.getByTestId('vae-steps').fill('250');
+  await page.getByTestId('vae-train').click();
+  await page.getByTestId('vae-table').waitFor({ timeout: 600_000 });
+  await page.waitForTimeout(500);
+  await shot(page, 'vae', 'panel-vae');
+  await page.close();
+}
+
 try {
   const presets = await (async () => {
     const { page } = await openPage(env.browser, env.url);
@@ -114,6 +126,7 @@ try {
   }
 
   if (!only.length || only.includes('readme')) await readmeFigures();
+  if (!only.length || only.includes('vae')) await vaeFigure();
   console.log(`screenshots written to ${OUT}`);
 } finally {
   await env.close();

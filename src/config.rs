@@ -865,6 +865,8 @@ pub struct Schema {
     pub sampling: SamplingLimits,
     /// The bounds of a trade-off sweep's plan.
     pub sweep: SweepLimits,
+    /// The VAE comparison's sizes and bounds.
+    pub vae: VaeLimits,
 }
 
 /// The bounds of a sampling request (see [`crate::sampling`]), for the page's controls.
@@ -893,6 +895,46 @@ pub const SWEEP_LIMITS: SweepLimits = SweepLimits {
     lambdas: 101,
     seeds: 100,
     steps: 1_000_000,
+};
+
+/// The VAE comparison's sizes and bounds (of the `vae` module), for the engine, the CLI and
+/// the page.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct VaeLimits {
+    /// Hidden units of the encoder's and the decoder's hidden layer.
+    pub hidden: usize,
+    /// The latent dimension d.
+    pub latent: usize,
+    /// Samples per minibatch.
+    pub batch: usize,
+    /// PC's inference steps T per minibatch.
+    pub inference_steps: usize,
+    /// PC's inference rate γ.
+    pub inference_rate: f64,
+    /// PC's default β, the weight of the ELBO's terms in F (its output precision).
+    pub beta: f64,
+    /// Adam's learning rate (both rules).
+    pub learning_rate: f64,
+    /// The most training steps of one comparison.
+    pub max_steps: usize,
+    /// The most test digits, or prior samples, shown at once.
+    pub max_images: usize,
+    /// Test measurements of a comparison: at step 0 and about this many more.
+    pub checkpoints: usize,
+}
+
+/// The VAE comparison's sizes and bounds.
+pub const VAE_LIMITS: VaeLimits = VaeLimits {
+    hidden: 128,
+    latent: 8,
+    batch: 64,
+    inference_steps: 20,
+    inference_rate: 0.1,
+    beta: 0.01,
+    learning_rate: 1e-3,
+    max_steps: 100_000,
+    max_images: 16,
+    checkpoints: 10,
 };
 
 /// One experiment as the page sees it.
@@ -944,6 +986,7 @@ pub fn schema() -> Schema {
             max_samples: crate::sampling::MAX_SAMPLES,
         },
         sweep: SWEEP_LIMITS,
+        vae: VAE_LIMITS,
     }
 }
 

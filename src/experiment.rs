@@ -85,6 +85,8 @@ pub enum View {
     Gradients,
     /// Accuracy against reconstruction error over λ.
     Tradeoff,
+    /// A VAE trained by BP and by PC side by side: test MSE, reconstructions, prior samples.
+    Vae,
     /// FLOPs by phase.
     Cost,
     /// The weights that touch the image.
@@ -170,6 +172,7 @@ impl Experiment {
                 preset: "generation",
                 views: &[
                     Generation,
+                    Vae,
                     Training,
                     Classification,
                     Inference,

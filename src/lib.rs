@@ -27,6 +27,7 @@
 //! - [`train`]: epochs of minibatches: the trainer, its evaluation and its records.
 //! - [`sweep`]: the classification–reconstruction trade-off over λ, rules and seeds.
 //! - [`stats`]: mean ± sample standard deviation over seeds.
+//! - [`vae`]: a variational autoencoder trained by BP and by PC with a sampled latent.
 //!
 //! The modules form layers without import cycles (checked by `tests/layering.rs`): the
 //! network knows nothing of inference, inference nothing of learning rules, the trainer
@@ -58,6 +59,7 @@ pub mod stats;
 pub mod sweep;
 pub mod train;
 pub mod unrolled;
+pub mod vae;
 
 pub use error::{PcError, Result};
 

@@ -448,6 +448,62 @@ impl TradeoffSweep {
     }
 }
 
+/// A VAE trained by BP and one by PC with a sampled latent, side by side on the run's
+/// data (see [`crate::vae::compare`]), trained in pieces so the worker can yield.
+#[wasm_bindgen]
+pub struct VaeComparison {
+    comparison: crate::vae::compare::Comparison,
+}
+
+#[wasm_bindgen]
+impl VaeComparison {
+    /// Both VAEs from seed `seed` on `lab`'s data, `steps` minibatches, measured at the
+    /// engine's checkpoints on `test_samples` test images; refused outside the engine's
+    /// bounds (`configSchema().vae`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        lab: &Lab,
+        steps: usize,
+        seed: u32,
+        test_samples: usize,
+    ) -> Result<VaeComparison, JsError> {
+        let plan =
+            crate::vae::compare::VaePlan::checkpointed(steps, u64::from(seed), Some(test_samples));
+        let comparison =
+            crate::vae::compare::Comparison::new(lab.trainer.data(), &plan).map_err(error)?;
+        Ok(VaeComparison { comparison })
+    }
+
+    /// Trains at most `max_steps` more minibatches; returns whether the plan is complete.
+    pub fn advance(&mut self, max_steps: usize) -> Result<bool, JsError> {
+        self.comparison.advance(max_steps).map_err(error)
+    }
+
+    /// The fraction of the plan done.
+    pub fn progress(&self) -> f64 {
+        self.comparison.progress()
+    }
+
+    /// The checkpoints: `{ step, epoch, bp: { mse, elbo }, pc: { mse, elbo } }`.
+    pub fn history(&self) -> Result<JsValue, JsError> {
+        to_js(&self.comparison.history())
+    }
+
+    /// `n` test images, then the BP-VAE's and the PC-VAE's reconstructions, 784 pixels each.
+    pub fn reconstructions(&self, n: usize) -> Result<Vec<f32>, JsError> {
+        let images = self.comparison.reconstructions(n).map_err(error)?;
+        Ok(images.iter().flat_map(row_major).collect())
+    }
+
+    /// `n` codes from N(0, I) (seed `seed`) decoded by the BP-VAE, then by the PC-VAE.
+    pub fn samples(&self, n: usize, seed: u32) -> Result<Vec<f32>, JsError> {
+        let images = (self.comparison)
+            .samples(n, u64::from(seed))
+            .map_err(error)?;
+        Ok(images.iter().flat_map(row_major).collect())
+    }
+}
+
 #[derive(Serialize)]
 struct BenchConfig {
     name: &'static str,

@@ -703,3 +703,42 @@ fn beyond_gaussian_prints_a_line_per_seed_and_a_summary() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("rate"), "{}", bad.stderr);
 }
+
+#[test]
+fn vae_prints_a_line_per_seed_rule_and_epoch_then_the_engines_mean_over_seeds() {
+    let run = pclab_str("vae --epochs 1 --inference-steps 2 --seeds 0,1");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines = run.lines();
+    assert_eq!(
+        lines.len(),
+        2 * 2 + 2,
+        "seeds × rules epoch lines, then a summary per rule"
+    );
+    for rule in ["bp", "pc"] {
+        let finals: Vec<f64> = (lines.iter())
+            .filter(|l| l["rule"] == rule && l["epoch"] == 1.0)
+            .map(|l| l["mse"].as_f64().unwrap())
+            .collect();
+        assert_eq!(finals.len(), 2);
+        let summary = (lines.iter())
+            .find(|l| l["summary"]["rule"] == rule)
+            .expect("a summary line");
+        let mse = &summary["summary"]["mse"];
+        assert_eq!(mse["values"], serde_json::json!(finals));
+        assert!((mse["mean"].as_f64().unwrap() - (finals[0] + finals[1]) / 2.0).abs() < 1e-12);
+        assert!(
+            finals.iter().all(|m| *m > 0.0 && *m < 0.1),
+            "{rule}: {finals:?}"
+        );
+        assert_eq!(summary["summary"]["pc"]["steps"], 2);
+    }
+    for (args, needle) in [
+        ("vae --beta 0", "β lies in (0, 1]"),
+        ("vae --inference-rate nan", "inference rate γ"),
+        ("vae --inference-steps 0", "inference steps T"),
+        ("vae --epochs 0", "--epochs"),
+        ("vae --seeds 3,3", "listed twice"),
+    ] {
+        assert_usage(&pclab_str(args), &[needle]);
+    }
+}

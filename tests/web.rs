@@ -3,7 +3,7 @@
 
 use pclab::wasm::{
     config_schema, default_config, preset_config, run_configs, version, Benchmark, Lab,
-    TradeoffSweep,
+    TradeoffSweep, VaeComparison,
 };
 use wasm_bindgen::{JsError, JsValue};
 use wasm_bindgen_test::*;
@@ -364,4 +364,32 @@ fn the_generation_run_samples_across_the_boundary_and_refuses_bad_requests() {
             .contains("not a generative model")
     );
     assert!(classify.noise_model().unwrap().is_null());
+}
+
+#[wasm_bindgen_test]
+fn the_vae_comparison_trains_in_pieces_within_the_schemas_bounds() {
+    let lab = Lab::new(small_config(), DATA, None, None).unwrap();
+    let limits = get(&config_schema().unwrap(), "vae");
+    let max_steps = get(&limits, "max_steps").as_f64().unwrap() as usize;
+    let max_images = get(&limits, "max_images").as_f64().unwrap() as usize;
+    assert!(VaeComparison::new(&lab, 0, 0, 50).is_err(), "no step");
+    let over = VaeComparison::new(&lab, max_steps + 1, 0, 50)
+        .err()
+        .unwrap();
+    assert!(message(over).contains(&max_steps.to_string()));
+    let mut vae = VaeComparison::new(&lab, 3, 5, 50).unwrap();
+    assert!(!vae.advance(2).unwrap());
+    assert!(vae.advance(5).unwrap());
+    assert_eq!(vae.progress(), 1.0);
+    let history = js_sys::Array::from(&vae.history().unwrap());
+    let last = history.get(history.length() - 1);
+    assert_eq!(get(&last, "step").as_f64(), Some(3.0));
+    for rule in ["bp", "pc"] {
+        let mse = get(&get(&last, rule), "mse").as_f64().unwrap();
+        assert!(mse > 0.0 && mse < 1.0, "{rule}: {mse}");
+    }
+    assert_eq!(vae.reconstructions(2).unwrap().len(), 3 * 2 * 784);
+    assert_eq!(vae.samples(2, 1).unwrap().len(), 2 * 2 * 784);
+    assert!(vae.samples(max_images + 1, 1).is_err());
+    assert!(vae.reconstructions(0).is_err());
 }

@@ -287,6 +287,34 @@ export function tradeoff(config) {
 }
 
 /**
+ * The VAE comparison's objectives (src/vae/mod.rs): BP descends the negative ELBO through
+ * the sample z = m + e^{s/2} ⊙ ε; PC's energy F sums the Gaussian prediction errors of the
+ * free beliefs (h_e, φ = (m, s), h_d), the KL to the prior and the pixels' Bernoulli
+ * energy, and equals −ELBO at the feedforward state. `limits` is the schema's `vae`.
+ * Returns { lines, words }.
+ */
+export function vae(limits) {
+  const m = mi('m');
+  const s = mi('s');
+  const z = row(mi('z'), mo('='), m, mo('+'), sup(mi('e'), piece('<mrow><mi>s</mi><mo>/</mo><mn>2</mn></mrow>', '(s/2)')), mo('⊙'), mi('ε'));
+  const kl = row(mi('KL'), paren(row(mi('N'), paren(m, mo(',', ', '), sup(mi('e'), s))), mo('‖'), row(mi('N'), paren(mn(0), mo(',', ', '), mi('I')))));
+  const bce = row(mi('BCE'), paren(mi('x'), mo(',', ', '), row(mi('a'), paren(mi('z')))));
+  const KL = mi('KL');
+  return {
+    lines: [
+      math(text('BP: '), mo('−'), mi('ELBO'), mo('='), bce, mo('+'), KL, mo(',', ', ')),
+      math(z, mo(',', ', ')),
+      math(KL, mo('='), kl, mo(';', '; ')),
+      math(text('PC: '), F, mo('='), sumOver(mi('l'), half, norm2(v(l), mo('−'), mu(l))), mo('+'), KL, mo('+'), bce),
+    ],
+    words: `the encoder gives the posterior's mean m and log-variance s, the decoder Bernoulli pixel logits a(z); BP backpropagates the negative ELBO through the sample; `
+      + `PC holds ε fixed, lets the beliefs on both hidden layers and on (m, s) settle for T = ${limits.inference_steps} steps (rate ${limits.inference_rate}) and learns locally; `
+      + `at the feedforward state F = −ELBO; PC weighs the ELBO's terms by β = ${limits.beta}, small, so that its update follows BP's gradient. `
+      + `Both train on the same batches and the same ε`,
+  };
+}
+
+/**
  * What one training step's FLOP count covers under `config.rule` (the estimate of
  * src/cost.rs; the counter counts every product, 2·m·n·k, and every elementwise pass).
  * Returns { lines, words }.

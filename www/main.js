@@ -19,10 +19,11 @@ import * as classification from './panels/classification.js';
 import * as generation from './panels/generation.js';
 import * as gradients from './panels/gradients.js';
 import * as tradeoff from './panels/tradeoff.js';
+import * as vae from './panels/vae.js';
 import * as cost from './panels/cost.js';
 import * as weights from './panels/weights.js';
 
-const PANELS = [intro, training, inference, reconstructions, classification, generation, gradients, tradeoff, cost, weights];
+const PANELS = [intro, training, inference, reconstructions, classification, generation, vae, gradients, tradeoff, cost, weights];
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 const errorBox = document.querySelector('.error-box');

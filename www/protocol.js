@@ -16,6 +16,7 @@ export const REQUEST = Object.freeze({
   GRADIENTS: 'gradients',
   BEYOND_GAUSSIAN: 'beyondGaussian',
   SWEEP: 'sweep',
+  VAE: 'vae',
   BENCH: 'bench',
   SAVE: 'save',
   LOAD: 'load',
@@ -35,6 +36,7 @@ export const REPLY = Object.freeze({
   GRADIENTS: 'gradients',
   BEYOND_GAUSSIAN: 'beyond-gaussian',
   TRADEOFF: 'tradeoff',
+  VAE: 'vae',
   BENCH: 'bench',
   SAVED: 'saved',
   MODEL_LOADED: 'model-loaded',
@@ -57,6 +59,7 @@ export const ANSWER = Object.freeze({
   [REQUEST.GRADIENTS]: REPLY.GRADIENTS,
   [REQUEST.BEYOND_GAUSSIAN]: REPLY.BEYOND_GAUSSIAN,
   [REQUEST.SWEEP]: REPLY.TRADEOFF,
+  [REQUEST.VAE]: REPLY.VAE,
   [REQUEST.BENCH]: REPLY.BENCH,
   [REQUEST.SAVE]: REPLY.SAVED,
   [REQUEST.LOAD]: REPLY.MODEL_LOADED,
@@ -79,6 +82,10 @@ export const ANSWER = Object.freeze({
  * @typedef {{ type: 'beyondGaussian', id: number, settings: object }} BeyondGaussianRequest
  * @typedef {{ type: 'sweep', id: number, lambdas: number[], seeds: number, steps: number }} SweepRequest
  *   Both rules, `seeds` seeds from the run's own, `steps` minibatches per run.
+ * @typedef {{ type: 'vae', id: number, steps: number, seed: number, images: number }} VaeRequest
+ *   A VAE trained by BP and one by PC side by side (src/vae), `steps` minibatches from
+ *   `seed`; answered by { history, images, reconstructions, samples } (`images` test digits
+ *   then each rule's reconstructions; `images` prior samples of BP's decoder then PC's).
  * @typedef {{ type: 'load', id: number, json: string }} LoadRequest
  * @typedef {{ type: 'setData', id: number, images: Uint8Array, labels: Uint8Array }} SetDataRequest
  * @typedef {{ type: 'replay', id: number, index?: number, drawn?: boolean, leastExplained?: boolean }} ReplayRequest

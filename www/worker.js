@@ -3,7 +3,7 @@
 // arrays. Training runs in short chunks with a yield between them, so pause, step and
 // reset messages are handled promptly and the page never freezes. The messages are those
 // of protocol.js; which views each run has comes from the engine's experiment table.
-import init, { Lab, TradeoffSweep, Benchmark, benchConfigs, configSchema, maxReplicas, beyondGaussianToy } from './engine-loader.js';
+import init, { Lab, TradeoffSweep, VaeComparison, Benchmark, benchConfigs, configSchema, maxReplicas, beyondGaussianToy } from './engine-loader.js';
 import { REQUEST, REPLY } from './protocol.js';
 import { Replicas } from './replicas.js';
 
@@ -267,6 +267,23 @@ function sweepJob({ id, lambdas, seeds, steps }) {
   };
 }
 
+/** The VAE comparison (src/vae): BP and PC side by side, a training step per piece. */
+function vaeJob({ id, steps, seed, images }) {
+  const vae = new VaeComparison(first(), steps, seed, EVAL_SAMPLES);
+  return {
+    task: 'VAE',
+    request: REQUEST.VAE,
+    id,
+    advance: () => vae.advance(1),
+    progress: () => vae.progress(),
+    finish: () => ({
+      type: REPLY.VAE, history: vae.history(), images,
+      reconstructions: vae.reconstructions(images), samples: vae.samples(images, seed),
+    }),
+    free: () => vae.free(),
+  };
+}
+
 /** The training workloads also timed split over every worker (when there are replicas). */
 const SPLIT_BENCH = ['pc_classification_step', 'bp_classification_step', 'pc_compression_step'];
 const SPLIT_BENCH_MS = 1000;
@@ -391,6 +408,7 @@ const handlers = {
   [REQUEST.GRADIENTS]: (msg) => startJob(gradientJob(msg)),
   [REQUEST.BEYOND_GAUSSIAN]: ({ id, settings }) => post({ type: REPLY.BEYOND_GAUSSIAN, re: id, result: beyondGaussianToy(settings) }),
   [REQUEST.SWEEP]: (msg) => startJob(sweepJob(msg)),
+  [REQUEST.VAE]: (msg) => startJob(vaeJob(msg)),
   [REQUEST.BENCH]: (msg) => startJob(benchJob(msg)),
   [REQUEST.SAVE]: ({ id }) => post({ type: REPLY.SAVED, re: id, json: first().save() }),
   async [REQUEST.LOAD]({ id, json }) {

@@ -9,6 +9,7 @@ pub mod seeds;
 pub mod settings;
 pub mod sweep;
 pub mod train;
+pub mod vae;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::fmt::Display;
@@ -51,6 +52,10 @@ enum Command {
     /// distribution-matched PC and BP; one JSON object per seed (gradient cosines with BP
     /// per T and block, test-loss curves), then a mean ± sd summary.
     BeyondGaussian(beyond::BeyondArgs),
+    /// Trains a VAE by BP (negative ELBO) and by PC (sampled latent) on identical
+    /// batches: one JSON object per seed, rule and epoch (test MSE, ELBO), then the mean ±
+    /// sd over the seeds per rule.
+    Vae(vae::VaeArgs),
 }
 
 /// Why a subcommand failed, which decides the exit status.
@@ -108,5 +113,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Dynamics(args) => dynamics::run(&args),
         Command::Sample(args) => sample::run(&args),
         Command::BeyondGaussian(args) => beyond::run(&args),
+        Command::Vae(args) => vae::run(&args),
     }
 }

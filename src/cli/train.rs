@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 /// The most epochs one run may train.
-const MAX_EPOCHS: i64 = 1000;
+pub const MAX_EPOCHS: i64 = 1000;
 
 /// Arguments of `pclab train`, shared by `pclab sweep-tradeoff`: the data, the preset,
 /// the number of epochs, the seeds and the hyperparameters. Flags may come in any order,
