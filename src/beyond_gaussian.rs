@@ -29,6 +29,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+/// The toy's numbers: single precision, as the engine's training on the page (an f64
+/// instantiation of the engine would double the wasm module's inference code).
+type R = f32;
+
 /// Layer sizes of the toy: input, Bernoulli hidden layer, Gaussian output.
 pub const SIZES: [usize; 3] = [8, 16, 4];
 /// Training and test samples.
@@ -125,9 +129,9 @@ pub struct Toy {
 }
 
 /// The two PC networks on one set of parameters: (Gaussian PC, matched PC).
-fn networks(params: &Network<f64>, scale: f64) -> Result<(Network<f64>, Network<f64>)> {
+fn networks(params: &Network<R>, scale: f64) -> Result<(Network<R>, Network<R>)> {
     let output = LayerEnergy::gaussian(Reduction::HalfSse).scaled(scale);
-    let with = |activation, hidden| -> Result<Network<f64>> {
+    let with = |activation, hidden| -> Result<Network<R>> {
         let mut blocks = params.blocks().to_vec();
         blocks[0].activation = activation;
         blocks[0].energy = hidden;
@@ -144,7 +148,7 @@ fn networks(params: &Network<f64>, scale: f64) -> Result<(Network<f64>, Network<
 }
 
 /// A fresh `8 → 16 → 4` network (identity activations; the energies say the rest).
-fn fresh(seed: u64) -> Result<Network<f64>> {
+fn fresh(seed: u64) -> Result<Network<R>> {
     Network::new(
         &SIZES,
         &[Activation::Identity, Activation::Identity],
@@ -156,14 +160,14 @@ fn fresh(seed: u64) -> Result<Network<f64>> {
 
 /// Standard normal inputs `n × 8` and the teacher's outputs for them.
 fn dataset(
-    teacher: &Network<f64>,
+    teacher: &Network<R>,
     n: usize,
     rng: &mut ChaCha8Rng,
-) -> Result<(DMatrix<f64>, DMatrix<f64>)> {
+) -> Result<(DMatrix<R>, DMatrix<R>)> {
     // Box–Muller: √(−2 ln u₁)·cos(2π u₂) with u₁ in (0, 1].
     let x = DMatrix::from_fn(n, SIZES[0], |_, _| {
         let (u1, u2) = (1.0 - rng.gen::<f64>(), rng.gen::<f64>());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as R
     });
     let y = teacher.predict_top(&x)?;
     Ok((x, y))
@@ -171,12 +175,12 @@ fn dataset(
 
 /// The PC weight gradient after T steps of standard inference at rate α.
 fn pc(
-    net: &Network<f64>,
-    x: &DMatrix<f64>,
-    y: &DMatrix<f64>,
+    net: &Network<R>,
+    x: &DMatrix<R>,
+    y: &DMatrix<R>,
     steps: usize,
     rate: f64,
-) -> Result<Gradients<f64>> {
+) -> Result<Gradients<R>> {
     let method = Inference::Standard(Standard {
         steps,
         lr: rate,
@@ -189,8 +193,9 @@ fn pc(
 }
 
 /// `½·mean_n ‖y_n − ŷ_n‖²` of the feedforward prediction.
-fn test_loss(net: &Network<f64>, x: &DMatrix<f64>, y: &DMatrix<f64>) -> Result<f64> {
-    Ok((net.predict_top(x)? - y).norm_squared() / (2.0 * x.nrows() as f64))
+fn test_loss(net: &Network<R>, x: &DMatrix<R>, y: &DMatrix<R>) -> Result<f64> {
+    let loss = (net.predict_top(x)? - y).norm_squared() / (2.0 * x.nrows() as R);
+    Ok(f64::from(loss))
 }
 
 /// Which gradient a training run follows.
@@ -203,11 +208,11 @@ enum Rule {
 
 /// The test loss along `train_steps` full-batch SGD steps of `rule` from `start`.
 fn training_curve(
-    start: &Network<f64>,
+    start: &Network<R>,
     rule: Rule,
     s: &ToySettings,
-    train: &(DMatrix<f64>, DMatrix<f64>),
-    test: &(DMatrix<f64>, DMatrix<f64>),
+    train: &(DMatrix<R>, DMatrix<R>),
+    test: &(DMatrix<R>, DMatrix<R>),
 ) -> Result<Vec<f64>> {
     let mut params = start.clone();
     let mut curve = vec![test_loss(&networks(&params, 1.0)?.1, &test.0, &test.1)?];
@@ -219,7 +224,7 @@ fn training_curve(
             Rule::Bp => bp_gradients(&matched, &train.0, &train.1, &mut Flops::default())?.grads,
         };
         // Plain SGD on the mean over the batch: θ ← θ − lr·∂/∂θ / B.
-        let step = s.lr / train.0.nrows() as f64;
+        let step = (s.lr / train.0.nrows() as f64) as R;
         for (block, g) in params.blocks_mut().iter_mut().zip(&grads.blocks) {
             block.weight -= &g.weight * step;
             block.bias -= &g.bias * step;
@@ -234,7 +239,7 @@ fn training_curve(
 pub fn run(settings: &ToySettings) -> Result<Toy> {
     settings.validate()?;
     let mut teacher = fresh(settings.seed.wrapping_mul(2).wrapping_add(1))?;
-    teacher.blocks_mut()[0].weight *= TEACHER_GAIN;
+    teacher.blocks_mut()[0].weight *= TEACHER_GAIN as R;
     teacher.set_energy(1, LayerEnergy::bernoulli())?;
     let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
     let train = dataset(&teacher, SAMPLES.0, &mut rng)?;
@@ -242,7 +247,7 @@ pub fn run(settings: &ToySettings) -> Result<Toy> {
     let student = fresh(settings.seed.wrapping_mul(2).wrapping_add(2))?;
     let (gaussian, matched) = networks(&student, settings.output_scale)?;
     let bp = bp_gradients(&matched, &train.0, &train.1, &mut Flops::default())?.grads;
-    let cosines_of = |net: &Network<f64>| -> Result<Vec<Vec<f64>>> {
+    let cosines_of = |net: &Network<R>| -> Result<Vec<Vec<f64>>> {
         settings
             .ts
             .iter()
