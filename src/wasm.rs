@@ -11,7 +11,7 @@ use crate::data::{shipped_split, user_split, Split};
 use crate::experiment::InferenceKind;
 use crate::inspect;
 use crate::sweep::{Plan, Sweep};
-use crate::train::{Contribution, Shard, StepRecord, Trainer, F, MAX_SHARDS};
+use crate::train::{Contribution, Flat, Shard, StepRecord, Trainer, F, MAX_SHARDS};
 use nalgebra::DMatrix;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -213,16 +213,16 @@ impl Lab {
     /// Replica `index` of `count`'s contribution to the next step (data parallelism: every
     /// replica of a run draws the same minibatch and learns from its shard of it), as one
     /// flat array to send to the lead replica.
-    pub fn contribute(&mut self, index: usize, count: usize) -> Result<Vec<f64>, JsError> {
+    pub fn contribute(&mut self, index: usize, count: usize) -> Result<Vec<Flat>, JsError> {
         let shard = Shard::new(index, count).map_err(error)?;
         Ok(self.trainer.contribute(shard).map_err(error)?.to_flat())
     }
 
     /// The sum of every replica's contribution to one step, in the order given (replica
     /// 0 first), as one flat array for [`Lab::apply`] in every replica.
-    pub fn combine(&self, parts: Vec<js_sys::Float64Array>) -> Result<Vec<f64>, JsError> {
-        let parts: Vec<Vec<f64>> = parts.iter().map(js_sys::Float64Array::to_vec).collect();
-        let parts: Vec<&[f64]> = parts.iter().map(Vec::as_slice).collect();
+    pub fn combine(&self, parts: Vec<js_sys::Float32Array>) -> Result<Vec<Flat>, JsError> {
+        let parts: Vec<Vec<Flat>> = parts.iter().map(js_sys::Float32Array::to_vec).collect();
+        let parts: Vec<&[Flat]> = parts.iter().map(Vec::as_slice).collect();
         Contribution::sum_flat(
             &parts,
             self.trainer.network(),
@@ -233,7 +233,7 @@ impl Lab {
 
     /// Applies the sum of the replicas' contributions ([`Lab::combine`]): one optimiser
     /// step; returns the step's record.
-    pub fn apply(&mut self, total: &[f64]) -> Result<JsValue, JsError> {
+    pub fn apply(&mut self, total: &[Flat]) -> Result<JsValue, JsError> {
         let total = self.contribution(total)?;
         let step = self.trainer.apply(&total).map_err(error)?;
         to_js(&TrainRecord {
@@ -243,7 +243,7 @@ impl Lab {
         })
     }
 
-    fn contribution(&self, flat: &[f64]) -> Result<Contribution, JsError> {
+    fn contribution(&self, flat: &[Flat]) -> Result<Contribution, JsError> {
         Contribution::from_flat(
             flat,
             self.trainer.network(),

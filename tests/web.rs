@@ -274,10 +274,10 @@ fn two_replicas_across_the_boundary_train_like_one_lab() {
     ];
     for step in 1..=5 {
         let expected = get(&one.train(1).unwrap(), "loss").as_f64().unwrap();
-        let parts: Vec<js_sys::Float64Array> = (0..2)
+        let parts: Vec<js_sys::Float32Array> = (0..2)
             .map(|k| {
                 let flat = replicas[k].contribute(k, 2).unwrap();
-                js_sys::Float64Array::from(flat.as_slice())
+                js_sys::Float32Array::from(flat.as_slice())
             })
             .collect();
         let total = replicas[0].combine(parts).unwrap();

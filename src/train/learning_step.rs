@@ -420,36 +420,37 @@ impl Contribution {
 
     /// Every number of the contribution in one array, for a message between replicas:
     /// a header of lengths, the gradients, then the record and the FLOPs.
-    pub fn to_flat(&self) -> Vec<f64> {
+    pub fn to_flat(&self) -> Vec<Flat> {
         let r = &self.record;
         let trace_layers = r.energy_trace_per_layer.len();
         let mut out = vec![
-            FORMAT,
-            r.energy_per_layer.len() as f64,
-            r.energy_trace.len() as f64,
-            trace_layers as f64,
-            f64::from(u8::from(self.classifier.is_some())),
-            self.samples as f64,
-            f64::from(u8::from(self.moments.is_some())),
+            FORMAT as Flat,
+            r.energy_per_layer.len() as Flat,
+            r.energy_trace.len() as Flat,
+            trace_layers as Flat,
+            Flat::from(u8::from(self.classifier.is_some())),
+            self.samples as Flat,
+            Flat::from(u8::from(self.moments.is_some())),
         ];
         for grads in std::iter::once(&self.grads).chain(&self.classifier) {
             for block in &grads.blocks {
-                out.extend(block.weight.iter().map(|&x| f64::from(x)));
-                out.extend(block.bias.iter().map(|&x| f64::from(x)));
+                out.extend(block.weight.iter().copied());
+                out.extend(block.bias.iter().copied());
             }
         }
-        out.extend([r.loss, r.energy]);
-        out.extend(&r.energy_per_layer);
-        out.extend(&r.energy_trace);
+        let wide = |xs: &[f64]| xs.iter().map(|&x| x as Flat).collect::<Vec<_>>();
+        out.extend(wide(&[r.loss, r.energy]));
+        out.extend(wide(&r.energy_per_layer));
+        out.extend(wide(&r.energy_trace));
         for layer in &r.energy_trace_per_layer {
-            out.extend(layer);
+            out.extend(wide(layer));
         }
         let f = self.flops;
-        out.extend([f.inference as f64, f.learning as f64, f.bp as f64]);
+        out.extend([f.inference as Flat, f.learning as Flat, f.bp as Flat]);
         if let Some(m) = &self.moments {
-            out.extend(&m.squared_errors);
-            out.extend(&m.latent_sum);
-            out.extend(&m.latent_squares);
+            out.extend(wide(&m.squared_errors));
+            out.extend(wide(&m.latent_sum));
+            out.extend(wide(&m.latent_squares));
         }
         out
     }
@@ -460,10 +461,10 @@ impl Contribution {
     /// shard) goes through [`Contribution::add`]. Every part is checked like
     /// [`Contribution::from_flat`] checks it.
     pub fn sum_flat(
-        parts: &[&[f64]],
+        parts: &[&[Flat]],
         net: &Network<F>,
         classifier: Option<&Network<F>>,
-    ) -> Result<Vec<f64>> {
+    ) -> Result<Vec<Flat>> {
         let layouts = parts
             .iter()
             .map(|p| Layout::read(p, net, classifier))
@@ -472,12 +473,15 @@ impl Contribution {
             .split_first()
             .ok_or_else(|| PcError::Shape("no contributions to sum".into()))?;
         if layouts.iter().all(|l| l.same_shape(&layouts[0])) {
-            let mut total = first.to_vec();
+            // Added in f64 and rounded once, as the unpacked sum adds its records.
+            let mut total: Vec<f64> = first.iter().map(|&x| f64::from(x)).collect();
             for part in rest {
-                add_all(&mut total[HEADER..], &part[HEADER..]);
+                for (t, &x) in total[HEADER..].iter_mut().zip(&part[HEADER..]) {
+                    *t += f64::from(x);
+                }
             }
             total[SAMPLES] = layouts.iter().map(|l| l.samples as f64).sum();
-            return Ok(total);
+            return Ok(total.into_iter().map(|x| x as Flat).collect());
         }
         let mut total = Self::from_flat(first, net, classifier)?;
         for part in rest {
@@ -489,7 +493,7 @@ impl Contribution {
     /// A contribution from [`Contribution::to_flat`]'s array, shaped like `net` (and
     /// `classifier`); fails on any mismatch or a non-finite or negative count.
     pub fn from_flat(
-        flat: &[f64],
+        flat: &[Flat],
         net: &Network<F>,
         classifier: Option<&Network<F>>,
     ) -> Result<Self> {
@@ -516,26 +520,20 @@ impl Contribution {
                 .iter()
                 .map(|b| {
                     let (rows, cols) = b.weight.shape();
-                    let weight = DMatrix::from_iterator(
-                        rows,
-                        cols,
-                        take(rows * cols).iter().map(|&x| x as F),
-                    );
-                    let bias = nalgebra::DVector::from_iterator(
-                        b.bias.len(),
-                        take(b.bias.len()).iter().map(|&x| x as F),
-                    );
+                    let weight = DMatrix::from_column_slice(rows, cols, take(rows * cols));
+                    let bias = nalgebra::DVector::from_column_slice(take(b.bias.len()));
                     BlockGradient { weight, bias }
                 })
                 .collect(),
         };
         let grads = grads_of(net);
         let classifier = classifier.map(&mut grads_of);
-        let [loss, energy] = [take(1)[0], take(1)[0]];
-        let energy_per_layer = take(layers).to_vec();
-        let energy_trace = take(states).to_vec();
-        let energy_trace_per_layer = (0..trace_layers).map(|_| take(states).to_vec()).collect();
-        let f = take(3);
+        let mut wide = |n: usize| -> Vec<f64> { take(n).iter().map(|&x| f64::from(x)).collect() };
+        let [loss, energy] = [wide(1)[0], wide(1)[0]];
+        let energy_per_layer = wide(layers);
+        let energy_trace = wide(states);
+        let energy_trace_per_layer = (0..trace_layers).map(|_| wide(states)).collect();
+        let f = wide(3);
         if f.iter()
             .any(|&x| !(x >= 0.0 && x.fract() == 0.0 && x < 2f64.powi(63)))
         {
@@ -543,9 +541,9 @@ impl Contribution {
         }
         let moments = has_moments.then(|| BatchMoments {
             samples,
-            squared_errors: take(depth).to_vec(),
-            latent_sum: take(n0).to_vec(),
-            latent_squares: take(n0).to_vec(),
+            squared_errors: wide(depth),
+            latent_sum: wide(n0),
+            latent_squares: wide(n0),
         });
         Ok(Contribution {
             grads,
@@ -569,8 +567,13 @@ impl Contribution {
     }
 }
 
-/// The version of [`Contribution::to_flat`]'s layout.
-const FORMAT: f64 = 1.0;
+/// The number type of a contribution's flat form: the gradients' own (f32), so that the
+/// largest part crosses between workers unconverted and at half the bytes of f64; the
+/// records and counts lose nothing a step reports (counts stay exact to 2²⁴).
+pub type Flat = f32;
+
+/// The version of [`Contribution::to_flat`]'s layout (2: f32).
+const FORMAT: f64 = 2.0;
 /// Numbers in its header: format, layers, states, trace layers, classifier, samples,
 /// moments.
 const HEADER: usize = 7;
@@ -591,10 +594,10 @@ struct Layout {
 impl Layout {
     /// Reads and checks `flat`'s header: counts that are whole numbers, the format, the
     /// classifier `net` has, and a length that fits `net` (and `classifier`).
-    fn read(flat: &[f64], net: &Network<F>, classifier: Option<&Network<F>>) -> Result<Self> {
+    fn read(flat: &[Flat], net: &Network<F>, classifier: Option<&Network<F>>) -> Result<Self> {
         let bad =
             |what: &str| PcError::Shape(format!("a replica's contribution is malformed: {what}"));
-        let mut it = flat.iter().copied();
+        let mut it = flat.iter().map(|&x| f64::from(x));
         let mut count = |what: &str| -> Result<usize> {
             let x = it.next().ok_or_else(|| bad("too short"))?;
             if !(x >= 0.0 && x.fract() == 0.0 && x <= 1e9) {

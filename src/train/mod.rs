@@ -14,7 +14,7 @@ mod record;
 
 pub use evaluation::argmax;
 pub use generative::FIT_IMAGES;
-pub use learning_step::{Contribution, Shard, MAX_SHARDS};
+pub use learning_step::{Contribution, Flat, Shard, MAX_SHARDS};
 pub use record::{Evaluation, StepRecord};
 
 use crate::activation::Activation;
