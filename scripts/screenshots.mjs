@@ -33,6 +33,10 @@ const PREPARE = {
   gradients: async (page) => {
     await page.getByTestId('gradient-cosine').waitFor({ timeout: 60_000 });
     await train(page, 60);
+    // The beyond-Gaussian toy below the cosines, run once.
+    await page.getByTestId('toy-run').click();
+    await page.getByTestId('toy-table').waitFor({ timeout: 120_000 });
+    await page.waitForTimeout(500);
   },
   tradeoff: async (page) => {
     await page.getByTestId('sweep-lambdas').fill('0,0.5,0.9');
