@@ -36,10 +36,12 @@ export async function launch() {
 
 /**
  * Opens a page and records its console errors, uncaught exceptions and any request
- * that leaves 127.0.0.1. `options` are playwright's newPage options (viewport, ...).
+ * that leaves 127.0.0.1. `options` are playwright's newPage options (viewport, ...), and
+ * `init`, a script run in the page (and its workers' page) before its own.
  */
-export async function openPage(browser, url, options = {}) {
+export async function openPage(browser, url, { init, ...options } = {}) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, ...options });
+  if (init) await page.addInitScript(init);
   const problems = { consoleErrors: [], pageErrors: [], foreignRequests: [] };
   page.on('console', (msg) => { if (msg.type() === 'error') problems.consoleErrors.push(msg.text()); });
   page.on('pageerror', (err) => problems.pageErrors.push(err.message));

@@ -2,7 +2,8 @@
 // worker (the loss curves agree to 1e-4 relative over 50 steps, for PC, BP and BP through
 // inference), the page says how many workers it uses, a bad count is reported, and two
 // workers train inside a plain iframe on another origin (no cross-origin isolation); a
-// step that diverges on two workers is reported once, and the page recovers.
+// step that diverges on two workers is reported once, and the page recovers. By default
+// only runs whose steps gain from it are split (the engine's cost model).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -75,6 +76,30 @@ test('after a reset, two workers learn like one from the seed again', async () =
     const b = two.curve[i][1];
     assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(Math.abs(a), 1e-3), `step ${s}: ${b} after a reset against ${a}`);
   });
+});
+
+test('by default a run is split only where the engine says it gains; ?workers=N splits every run', async () => {
+  // A four-core machine: the default is three workers.
+  const fourCores = () => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => 4 });
+  const workersOf = async (query) => {
+    const { page, problems } = await openPage(env.browser, `${env.url}${query}`, { init: fourCores });
+    await ready(page);
+    await page.getByTestId('step').click();
+    await until(async () => (await stepOf(page)) === 1, 20_000, `a step of ${query}`);
+    const metric = page.getByTestId('metric-workers');
+    const shown = { used: Number(await metric.textContent()), title: await metric.getAttribute('title') };
+    assertClean(assert, problems);
+    await page.close();
+    return shown;
+  };
+  // PC classification: 2,300 FLOPs per exchanged weight, split over all three.
+  assert.deepEqual(await workersOf('?preset=classification'), { used: 3, title: '' });
+  // BP classification: 6·B = 768, trained on one worker, and the metric says why.
+  const bp = await workersOf('?preset=classification&rule=bp');
+  assert.equal(bp.used, 1);
+  assert.match(bp.title, /3 workers started; these runs' steps are too short to gain/);
+  // Asked for: split anyway.
+  assert.deepEqual(await workersOf('?preset=classification&rule=bp&workers=3'), { used: 3, title: '' });
 });
 
 test('a bad worker count is reported and the page trains on its default', async () => {

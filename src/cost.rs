@@ -22,6 +22,9 @@ use crate::experiment::{End, Rule};
 pub struct Cost {
     /// Floating-point operations of one step.
     pub step_flops: f64,
+    /// The weights `S`: about the numbers a step split over workers exchanges (its
+    /// gradient, summed and sent back).
+    pub weights: f64,
     /// Bytes the run holds: parameters with their gradients and optimiser state, and the
     /// beliefs, errors and linearisations of one batch (every state, when BP runs through
     /// the inference).
@@ -93,8 +96,24 @@ pub fn estimate(config: &Config, pixels: usize, classes: usize) -> Cost {
     let floats = 5.0 * weights + b * units * (12.0 + 4.0 * kept_states);
     Cost {
         step_flops,
+        weights,
         bytes: 4.0 * floats,
     }
+}
+
+/// The FLOPs per exchanged weight below which a step is not worth splitting over workers:
+/// every split step sends its whole gradient between the workers and back, a cost that
+/// grows with S while the compute it divides grows with FLOPs. Measured in Chromium on two
+/// cores (README, Speed): BP classification, `6·B = 768` FLOPs per weight, runs at 0.5–0.65×
+/// on two workers; PC classification (about 1,600) at 1.1–1.4×; PC compression (about
+/// 36,000) at 1.6–1.7×.
+pub const SPLIT_MIN_FLOPS_PER_WEIGHT: f64 = 1000.0;
+
+/// Whether a step of `config` gains from being split over workers (see
+/// [`SPLIT_MIN_FLOPS_PER_WEIGHT`]): `step FLOPs / S ≥ 1000`.
+pub fn split_pays(config: &Config, pixels: usize, classes: usize) -> bool {
+    let cost = estimate(config, pixels, classes);
+    cost.step_flops >= SPLIT_MIN_FLOPS_PER_WEIGHT * cost.weights
 }
 
 /// Refuses `config` if one step of it is over `budget`; the message names the settings

@@ -195,6 +195,13 @@ impl Lab {
         to_js(self.trainer.config())
     }
 
+    /// Whether this run's steps gain from being split over workers (the engine's cost
+    /// model: FLOPs per exchanged weight).
+    #[wasm_bindgen(js_name = splitPays)]
+    pub fn split_pays(&self) -> bool {
+        self.trainer.split_pays()
+    }
+
     /// Runs `n` minibatches; returns the last step's record with throughput.
     pub fn train(&mut self, n: usize) -> Result<JsValue, JsError> {
         let start = now_ms();

@@ -167,3 +167,35 @@ fn a_model_claiming_a_network_larger_than_its_parameters_is_refused_before_it_is
     // Refused from the file's own parameter count, checked before the network is built.
     assert!(err.contains("wrong number of parameters"), "{err}");
 }
+
+#[test]
+fn splitting_over_workers_pays_where_it_was_measured_to() {
+    // The benchmark's training workloads, whose two-worker speed-ups the README reports:
+    // BP classification 0.5–0.65× (not split by default), PC classification 1.1–1.4× and
+    // PC compression 1.6–1.7× (split).
+    let expected = [
+        ("pc_classification_step", true),
+        ("bp_classification_step", false),
+        ("pc_compression_step", true),
+    ];
+    let configs = pclab::bench::training_configs().unwrap();
+    for (name, pays) in expected {
+        let (_, config) = configs.iter().find(|(n, _)| *n == name).unwrap();
+        let cost = estimate(config, 784, 10);
+        let per_weight = cost.step_flops / cost.weights;
+        assert_eq!(
+            pclab::cost::split_pays(config, 784, 10),
+            pays,
+            "{name}: {per_weight:.0} FLOPs per weight"
+        );
+        // The trainer asks the same question of its own data.
+        let trainer = Trainer::new(config.clone(), data()).unwrap();
+        assert_eq!(trainer.split_pays(), pays, "{name}");
+    }
+    // BP's FLOPs per weight are 6·B: a large enough batch makes it worth splitting.
+    assert!(pclab::cost::split_pays(
+        &config("classification", &[("rule", "bp"), ("batch", "512")]),
+        784,
+        10
+    ));
+}

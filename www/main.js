@@ -195,11 +195,13 @@ function modelLoaded({ config }) {
 function onWorkerMessage({ data }) {
   switch (data.type) {
     case REPLY.LOADED:
-      $('metric-workers').textContent = String(data.workers);
+      ctx.workersStarted = data.workers;
+      showWorkers(data.workers);
       if (data.note) showError(data.note);
       configure();
       break;
     case REPLY.CONFIGURED:
+      showWorkers(data.workers);
       ctx.history.reset(ctx.runs().length);
       setButtons(true);
       setStatus('ready');
@@ -210,6 +212,7 @@ function onWorkerMessage({ data }) {
       }
       break;
     case REPLY.MODEL_LOADED:
+      showWorkers(data.workers);
       modelLoaded(data);
       break;
     case REPLY.RUNNING:
@@ -268,7 +271,21 @@ async function start() {
     e.preventDefault();
     showError(`The engine worker failed: ${e.message ?? 'unknown error'}`);
   });
-  ctx.send({ type: REQUEST.INIT, workers: ctx.view.workers ?? defaultWorkers() });
+  // Asked for N workers: every run is split over them; by default, only runs that gain.
+  ctx.send({ type: REQUEST.INIT, workers: ctx.view.workers ?? defaultWorkers(), asked: Boolean(ctx.view.workers) });
+}
+
+/**
+ * The workers the current runs' steps are split over; where that is fewer than started,
+ * the metric says why (the engine judged the steps too short to gain from splitting).
+ */
+function showWorkers(used) {
+  const metric = $('metric-workers');
+  metric.textContent = String(used);
+  const started = ctx.workersStarted ?? used;
+  metric.title = used < started
+    ? `${started} workers started; these runs' steps are too short to gain from being split (the engine's cost model), so one worker trains them. ?workers=${started} splits them anyway.`
+    : '';
 }
 
 /** One worker per core but one (left for the page), at most the engine's limit. */

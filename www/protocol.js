@@ -69,7 +69,9 @@ export const ANSWER = Object.freeze({
 
 /**
  * @typedef {object} Config An engine configuration (see src/config.rs).
- * @typedef {{ type: 'init', id: number, workers: number }} InitRequest
+ * @typedef {{ type: 'init', id: number, workers: number, asked: boolean }} InitRequest
+ *   Start `workers` workers; `asked` (?workers=N): split every run over them, not only
+ *   the runs whose steps gain from it.
  * @typedef {{ type: 'configure', id: number, configs: Config[] }} ConfigureRequest
  *   One config per run; two when comparing.
  * @typedef {{ type: 'play'|'pause'|'step'|'reset'|'bench'|'save', id: number }} ControlRequest
@@ -95,13 +97,14 @@ export const ANSWER = Object.freeze({
  * @typedef {{ type: 'loaded', re: number, workers: number, note: string|null }} Loaded
  *   The engine and data are ready; training is split over `workers` workers (`note`: why
  *   fewer than asked).
- * @typedef {{ type: 'configured', re?: number }} Configured The runs are built, untrained.
+ * @typedef {{ type: 'configured', re?: number, workers: number }} Configured The runs are built,
+ *   untrained; their steps are split over `workers` workers.
  * @typedef {{ type: 'running', re?: number, running: boolean }} Running
  * @typedef {{ type: 'records', records: object[] }} Records One step record per run.
  * @typedef {{ type: 'visuals', re?: number, runs: object[], replaying: object }} Visuals
  *   Per run: evaluation, trace, recon, predictions, fields, replay (those its experiment has);
  *   `replaying`: which digit the replays show, `{ index }` or `{ drawn: true }`.
- * @typedef {{ type: 'model-loaded', re: number, config: Config }} ModelLoaded
+ * @typedef {{ type: 'model-loaded', re: number, config: Config, workers: number }} ModelLoaded
  *   The loaded model's own configuration: the page's state follows it.
  * @typedef {{ type: 'replay', re: number, replaying: object, replays: object[] }} ReplayReply
  *   Every run's replay of that digit (src/inspect.rs Replay); `replaying` as in Visuals.

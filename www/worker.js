@@ -24,6 +24,8 @@ let custom = null; // { images, labels } IDX bytes the user brought
 let configs = []; // one engine config per run
 let labs = [];
 let replicas = null; // the other workers each step is split over (replicas.js), if any
+let everyRun = false; // split every run over the replicas (?workers=N), not only where it pays
+let splitRuns = false; // whether the current runs' steps are split over the replicas
 let running = false;
 let chunk = 1;
 let lastVisuals = 0;
@@ -59,11 +61,25 @@ async function build() {
   }
   freeLabs();
   labs = built;
-  await replicas?.build({ configs, custom });
+  await splitOver({ configs, custom });
   chunk = 1;
   trainMs = stepMs = 0;
   evalMs = null;
 }
+
+/**
+ * Splits the current runs over the replicas (building their copies from `runs`) where the
+ * engine says a step gains from it, or everywhere when the page asked for N workers;
+ * otherwise the replicas hold no runs.
+ */
+async function splitOver(runs) {
+  splitRuns = Boolean(replicas) && (everyRun || labs.every((lab) => lab.splitPays()));
+  if (splitRuns) await replicas.build(runs);
+  else await replicas?.free('run');
+}
+
+/** How many workers the current runs' steps are split over. */
+const workersUsed = () => (splitRuns ? replicas.count : 1);
 
 /**
  * What an evaluation of the test split is expected to cost: as much as the last one,
@@ -76,7 +92,7 @@ const evaluationCheap = () => stepMs > 0 && expectedEvalMs() < EVAL_ON_DEMAND_MS
 /** Builds the runs and tells the page, with their untrained state. */
 async function rebuild(re) {
   await build();
-  post({ type: REPLY.CONFIGURED, re });
+  post({ type: REPLY.CONFIGURED, re, workers: workersUsed() });
   sendVisuals(false);
 }
 
@@ -84,13 +100,13 @@ async function rebuild(re) {
 async function trainAll(n) {
   const t0 = performance.now();
   let records = [];
-  if (replicas) {
+  if (splitRuns) {
     for (let i = 0; i < n; i++) records = await replicas.step(labs);
   } else {
     records = labs.map((lab) => lab.train(n));
   }
   const elapsed = performance.now() - t0;
-  if (replicas) {
+  if (splitRuns) {
     records = records.map((r, i) => ({ ...r, samples_per_s: (n * configs[i].batch) / Math.max(elapsed / 1000, 1e-3) }));
   }
   trainMs += elapsed;
@@ -344,7 +360,8 @@ function benchJob({ id }) {
 
 /** One handler per request; each answers with its reply (protocol.js ANSWER). */
 const handlers = {
-  async [REQUEST.INIT]({ id, workers = 1 }) {
+  async [REQUEST.INIT]({ id, workers = 1, asked = false }) {
+    everyRun = asked;
     await init();
     schema = configSchema();
     const res = await fetch(new URL('./data/mnist-10k.bin.gz', import.meta.url));
@@ -418,8 +435,8 @@ const handlers = {
     freeLabs();
     labs = [lab];
     configs = [lab.config()];
-    await replicas?.build({ model: json, custom });
-    post({ type: REPLY.MODEL_LOADED, re: id, config: configs[0] });
+    await splitOver({ model: json, custom });
+    post({ type: REPLY.MODEL_LOADED, re: id, config: configs[0], workers: workersUsed() });
     sendVisuals(true);
   },
   async [REQUEST.SET_DATA]({ id, images, labels }) {

@@ -180,6 +180,13 @@ impl Trainer {
         self.classifier.as_ref().map(|c| &c.net)
     }
 
+    /// Whether this run's steps gain from being split over workers
+    /// ([`crate::cost::split_pays`]).
+    pub fn split_pays(&self) -> bool {
+        let train = &self.data.train;
+        crate::cost::split_pays(&self.config, train.pixels_per_image(), train.classes())
+    }
+
     /// The data this run trains and tests on.
     pub fn data(&self) -> &Split {
         &self.data
