@@ -578,7 +578,10 @@ fn descend<T: Real>(
     let mut velocity = layer_buffers(&sizes, batch);
     // `J_m(φ_l)·u` of the distribution layers only (no buffer for a Gaussian network).
     let mut tangent: Vec<DMatrix<T>> = (s.phi.iter())
-        .map(|phi| phi.as_ref().map_or_else(|| DMatrix::zeros(0, 0), Clone::clone))
+        .map(|phi| {
+            phi.as_ref()
+                .map_or_else(|| DMatrix::zeros(0, 0), Clone::clone)
+        })
         .collect();
     let mut trace = Vec::with_capacity(cfg.steps + 1);
     for t in 0..cfg.steps {
