@@ -22,11 +22,13 @@ WASM_OPT=node_modules/binaryen/bin/wasm-opt
 echo "[build] wasm-pack build --release --target web (toolchain $toolchain, simd128)"
 RUSTUP_TOOLCHAIN=$toolchain wasm-pack --log-level warn build --release --target web \
   --out-dir www/pkg --no-typescript --no-pack -- --no-default-features
-# RUSTFLAGS replaces .cargo/config.toml's rustflags, so it repeats +simd128; a target
-# directory of its own keeps the two builds from invalidating each other.
+# RUSTFLAGS replaces .cargo/config.toml's rustflags, so it repeats them (+simd128 and the
+# inliner/unroller thresholds); a target directory of its own keeps the two builds from
+# invalidating each other.
 RELAXED_TARGET=target/wasm-relaxed
+RELAXED_RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd -C llvm-args=-inline-threshold=60 -C llvm-args=-unroll-threshold=50"
 echo "[build] wasm-pack build --release --target web (toolchain $toolchain, simd128 + relaxed-simd)"
-CARGO_TARGET_DIR=$RELAXED_TARGET RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
+CARGO_TARGET_DIR=$RELAXED_TARGET RUSTFLAGS="$RELAXED_RUSTFLAGS" \
   RUSTUP_TOOLCHAIN=$toolchain wasm-pack --log-level warn build --release --target web \
   --out-dir "$RELAXED_TARGET/pkg" --no-typescript --no-pack -- --no-default-features
 cmp -s www/pkg/pclab.js "$RELAXED_TARGET/pkg/pclab.js" || {
