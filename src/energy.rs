@@ -216,7 +216,8 @@ impl LayerEnergy {
     /// distribution belief scores `p·KL(v ‖ m(μ))` (the Gaussian's `h` is already in
     /// `evaluate`); writes `ε = v − m(μ)` into `eps`. Each unit's (Bernoulli) or sample's
     /// (categorical) divergence is summed as computed and kept ≥ 0, so that rounding near
-    /// `v = m(μ)` cannot show a negative divergence.
+    /// `v = m(μ)` cannot show a negative divergence; a NaN stays NaN (a diverging run must
+    /// see it).
     pub fn evaluate_hidden<T: Real>(
         &self,
         mu: &DMatrix<T>,
@@ -230,9 +231,11 @@ impl LayerEnergy {
         self.prediction_error(mu, v, eps, flops);
         *flops += 7 * mu.len() as u64;
         let xlnx = |x: T| if x > T::zero() { x * x.ln() } else { T::zero() };
+        // Not `max`, which is fmax and would turn a NaN into 0.
+        let at_least_zero = |d: T| if d < T::zero() { T::zero() } else { d };
         let sum = if self.distribution == Distribution::Bernoulli {
             mu.iter().zip(v.iter()).fold(T::zero(), |a, (&m, &v)| {
-                a + (softplus(m) - v * m + xlnx(v) + xlnx(T::one() - v)).max(T::zero())
+                a + at_least_zero(softplus(m) - v * m + xlnx(v) + xlnx(T::one() - v))
             })
         } else {
             row_logsumexp(mu)
@@ -244,7 +247,7 @@ impl LayerEnergy {
                         .iter()
                         .zip(v.row(i).iter())
                         .fold(lse, |k, (&m, &v)| k + xlnx(v) - v * m);
-                    a + row.max(T::zero())
+                    a + at_least_zero(row)
                 })
         };
         self.precision::<T>(mu.nrows(), mu.ncols()) * sum

@@ -112,6 +112,21 @@ fn the_hidden_divergence_is_a_kl_that_vanishes_at_the_prediction() {
 }
 
 #[test]
+fn a_non_finite_prediction_shows_as_a_non_finite_divergence() {
+    // The divergence is kept ≥ 0 against rounding; that must not turn a NaN or ∞ into 0,
+    // or a diverging run would record a finite energy and train on.
+    for energy in [LayerEnergy::categorical(), LayerEnergy::bernoulli()] {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut mu = grid(3, 4, 0.4);
+            mu[(1, 2)] = bad;
+            let v = sigmoid(&grid(3, 4, 2.0));
+            let e = energy.evaluate_hidden(&mu, &v, &mut DMatrix::zeros(3, 4), &mut 0);
+            assert!(!e.is_finite(), "{energy:?} with μ = {bad}: {e}");
+        }
+    }
+}
+
+#[test]
 fn descent_on_natural_parameters_follows_the_energy_gradient() {
     for form in [PredictionForm::Post, PredictionForm::Pre] {
         let net = network(form);
@@ -278,20 +293,34 @@ fn the_setting_validates_trains_and_round_trips() {
         let err = base.with_settings(settings).err().unwrap().to_string();
         assert!(err.contains(needs), "{err}");
     }
-    for energy in ["categorical", "bernoulli"] {
+    for (energy, inference) in [
+        ("categorical", "standard"),
+        ("bernoulli", "standard"),
+        ("bernoulli", "strict"),
+    ] {
         let config = base
             .with_settings([
                 ("hidden_energy", energy),
+                ("inference", inference),
                 ("hidden", "16"),
                 ("batch", "32"),
                 ("activation", "identity"),
+                ("lr", "0.03"),
             ])
             .unwrap();
         let mut trainer = Trainer::new(config, data()).unwrap();
         assert!(trainer.network().blocks()[0].energy.is_distribution());
-        for _ in 0..3 {
-            trainer.step().unwrap();
-        }
+        // The training loss (the label layer's energy) of the first and last 5 of 100 steps
+        // falls (seen: by 7% for the categorical layer, 20% for the Bernoulli).
+        let losses: Vec<f64> = (0..100).map(|_| trainer.step().unwrap().loss).collect();
+        let (first, last) = (
+            losses[..5].iter().sum::<f64>(),
+            losses[95..].iter().sum::<f64>(),
+        );
+        assert!(
+            last < 0.95 * first,
+            "{energy}, {inference}: loss {first} -> {last} (sums of 5 steps)"
+        );
         let saved = pclab::inspect::save(&trainer).unwrap();
         let loaded = pclab::inspect::load(&saved, data()).unwrap();
         assert_eq!(loaded.network(), trainer.network());
