@@ -170,11 +170,21 @@ fn the_accumulated_gradient_learns_alike_on_replicas() {
 
 #[test]
 fn more_replicas_than_samples_leave_some_shards_empty_and_still_agree() {
-    let c = config("classification", &[("hidden", "16"), ("batch", "3")]);
-    let one = single_losses(&c, 5);
-    let many = replicated_losses(&c, 5, 5);
-    for (a, b) in one.iter().zip(&many) {
-        assert!((a - b).abs() <= 1e-4 * a.abs().max(1e-3), "{b} against {a}");
+    // PC (an empty shard's record has another layout) and BP (the same layout: summed
+    // number by number with the empty part).
+    for rule in ["pc", "bp"] {
+        let c = config(
+            "classification",
+            &[("hidden", "16"), ("batch", "3"), ("rule", rule)],
+        );
+        let one = single_losses(&c, 5);
+        let many = replicated_losses(&c, 5, 5);
+        for (a, b) in one.iter().zip(&many) {
+            assert!(
+                (a - b).abs() <= 1e-4 * a.abs().max(1e-3),
+                "{rule}: {b} against {a}"
+            );
+        }
     }
 }
 
@@ -212,9 +222,23 @@ fn a_malformed_contribution_is_refused() {
     let mut bad = flat.clone();
     bad[1] = -1.0;
     assert!(Contribution::from_flat(&bad, net, None).is_err());
-    let mut bad = flat;
+    let mut bad = flat.clone();
     bad[1] = Flat::NAN;
     assert!(Contribution::from_flat(&bad, net, None).is_err());
+    // A flag other than 0 or 1 (classifier, moments).
+    for at in [4, 6] {
+        let mut bad = flat.clone();
+        bad[at] = 2.0;
+        assert!(Contribution::from_flat(&bad, net, None).is_err());
+        assert!(Contribution::sum_flat(&[&flat, &bad], net, None).is_err());
+    }
+    // Counts whose product passes a 32-bit usize (wasm32) and wraps to the right length.
+    let mut bad = flat;
+    let wrap = 1u64 << 32;
+    bad[2] = 65536.0; // states
+    bad[3] = (wrap / 65536) as Flat; // trace layers: states × trace layers = 2³²
+    assert!(Contribution::from_flat(&bad, net, None).is_err());
+    assert!(Contribution::sum_flat(&[&bad, &bad], net, None).is_err());
 }
 
 #[test]

@@ -458,8 +458,9 @@ impl Contribution {
     /// The sum of contributions in their flat form ([`Contribution::to_flat`]), added in
     /// the order given, as one flat array. Parts of the same layout (every shard with
     /// samples) are added number by number without unpacking them; the rest (an empty
-    /// shard) goes through [`Contribution::add`]. Every part is checked like
-    /// [`Contribution::from_flat`] checks it.
+    /// shard) goes through [`Contribution::add`]. Every part's header and length are
+    /// checked as [`Contribution::from_flat`] checks them; its values are checked when the
+    /// sum is read.
     pub fn sum_flat(
         parts: &[&[Flat]],
         net: &Network<F>,
@@ -568,8 +569,9 @@ impl Contribution {
 }
 
 /// The number type of a contribution's flat form: the gradients' own (f32), so that the
-/// largest part crosses between workers unconverted and at half the bytes of f64; the
-/// records and counts lose nothing a step reports (counts stay exact to 2²⁴).
+/// largest part crosses between workers unconverted and at half the bytes of f64. The
+/// header's counts stay exact (to 2²⁴); the records and the FLOP counts are rounded to 24
+/// bits (a split step's FLOPs can differ from one worker's in the eighth digit).
 pub type Flat = f32;
 
 /// The version of [`Contribution::to_flat`]'s layout (2: f32).
@@ -608,13 +610,22 @@ impl Layout {
         if count("format")? as f64 != FORMAT {
             return Err(bad("unknown format"));
         }
+        let (layers, states) = (count("layers")?, count("states")?);
+        let trace_layers = count("trace")?;
+        let flag = |x: usize, what: &str| match x {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(bad(what)),
+        };
+        let has_classifier = flag(count("classifier")?, "classifier")?;
+        let samples = count("samples")?;
         let layout = Layout {
-            layers: count("layers")?,
-            states: count("states")?,
-            trace_layers: count("trace")?,
-            has_classifier: count("classifier")? == 1,
-            samples: count("samples")?,
-            has_moments: count("moments")? == 1,
+            layers,
+            states,
+            trace_layers,
+            has_classifier,
+            samples,
+            has_moments: flag(count("moments")?, "moments")?,
         };
         if layout.has_classifier != classifier.is_some() {
             return Err(bad("the classifier does not match"));
@@ -630,15 +641,11 @@ impl Layout {
         } else {
             0
         };
-        let Layout {
-            layers,
-            states,
-            trace_layers,
-            ..
-        } = layout;
-        let expected =
-            HEADER + params + 2 + layers + states + trace_layers * states + 3 + moments_len;
-        if flat.len() != expected {
+        // Checked: counts up to 10⁹ multiply past a 32-bit usize (wasm32).
+        let expected = (trace_layers.checked_mul(states))
+            .and_then(|trace| trace.checked_add(layers + states))
+            .map(|n| n + HEADER + params + 2 + 3 + moments_len);
+        if expected != Some(flat.len()) {
             return Err(bad("its length does not fit the network"));
         }
         Ok(layout)
