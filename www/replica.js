@@ -49,8 +49,12 @@ const handlers = {
   contribute({ slot, index, count }) {
     const next = ahead.get(slot);
     ahead.delete(slot);
-    const ready = next?.index === index && next?.count === count;
-    const parts = (ready ? next.parts : draw(slot, index, count))();
+    // A part learnt ahead has moved the runs' minibatch cursor: drawing again would take
+    // the minibatch after, so a part for another shard means the replica is out of step.
+    if (next && (next.index !== index || next.count !== count)) {
+      throw new Error(`replica out of step: asked for shard ${index} of ${count}, learnt ${next.index} of ${next.count}`);
+    }
+    const parts = (next ? next.parts : draw(slot, index, count))();
     return [{ parts }, parts.map((p) => p.buffer)];
   },
   apply({ slot, totals, next }) {

@@ -45,9 +45,10 @@ export class Replicas {
   constructor(others) {
     this.others = others;
     this.count = others.length + 1;
-    // The replicas' apply of the last step: not awaited by the step itself (each replica
-    // answers in order, so the next step's parts come after it), only before what follows.
-    this.applied = Promise.resolve();
+    // Per slot, the replicas' apply of its last step: not awaited by the step itself (each
+    // replica answers in order, so the next step's parts come after it), only before what
+    // follows in that slot.
+    this.applied = new Map();
   }
 
   /**
@@ -55,21 +56,20 @@ export class Replicas {
    * saved model; on the user's data when `custom` is given.
    */
   async build({ slot = 'run', configs = null, model = null, custom = null }) {
-    await this.applied.catch(() => {}); // the runs are replaced anyway
-    this.applied = Promise.resolve();
+    await this.settle(slot).catch(() => {}); // this slot's runs are replaced anyway
     await settled(this.others.map((r) => r.ask({ type: 'build', slot, configs, model, custom })));
   }
 
-  /** Waits for the replicas' apply of the last step; throws if one failed. */
-  async settle() {
-    const last = this.applied;
-    this.applied = Promise.resolve();
+  /** Waits for the replicas' apply of `slot`'s last step; throws if one failed. */
+  async settle(slot) {
+    const last = this.applied.get(slot);
+    this.applied.delete(slot);
     await last;
   }
 
   /** Frees the replicas' runs in `slot`. */
   async free(slot) {
-    await this.settle();
+    await this.settle(slot).catch(() => {}); // the runs go anyway
     await settled(this.others.map((r) => r.ask({ type: 'free', slot })));
   }
 
@@ -79,7 +79,7 @@ export class Replicas {
     // Every replica draws its minibatch: wait for them all, even when this one fails.
     const own = attempt(() => labs.map((lab) => lab.contribute(0, this.count)));
     const parts = await settled(asked);
-    await this.settle(); // answered before the parts: a replica that failed to apply stops here
+    await this.settle(slot); // answered before the parts: a replica that failed to apply stops here
     const totals = labs.map((lab, i) => lab.combine([own()[i], ...parts.map((p) => p.parts[i])]));
     // Each replica is handed a copy of its own (transferred, not cloned in the message).
     const applied = settled(this.others.map((r, k) => {
@@ -96,8 +96,9 @@ export class Replicas {
     } catch {
       failed = true;
     }
-    this.applied = failed ? applied.catch(() => {}) : applied;
-    this.applied.catch(() => {}); // reported by the next step, build or free
+    const last = failed ? applied.catch(() => {}) : applied;
+    last.catch(() => {}); // reported by the slot's next step or free
+    this.applied.set(slot, last);
     return records();
   }
 

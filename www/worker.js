@@ -73,9 +73,18 @@ async function build() {
  * otherwise the replicas hold no runs.
  */
 async function splitOver(runs) {
-  splitRuns = Boolean(replicas) && (everyRun || labs.every((lab) => lab.splitPays()));
-  if (splitRuns) await replicas.build(runs);
-  else await replicas?.free('run');
+  const split = Boolean(replicas) && (everyRun || labs.every((lab) => lab.splitPays()));
+  splitRuns = false; // until the replicas hold copies of these runs
+  try {
+    if (split) await replicas.build(runs);
+    else await replicas?.free('run');
+    splitRuns = split;
+  } catch (err) {
+    // The runs here are built and stay; replicas that cannot copy them must not be asked
+    // for parts (theirs would be of other runs): one worker trains.
+    replicas?.free('run').catch(() => {});
+    postError(new Error(`the other workers could not take the runs (${err?.message ?? err}); training on one worker`));
+  }
 }
 
 /** How many workers the current runs' steps are split over. */
