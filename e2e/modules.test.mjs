@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { readState, writeState, settingsOf } from '../www/settings.js';
 import { initSync, configSchema, configWithSettings, runConfigs, presetConfig } from '../www/pkg/pclab.js';
 import { idxKind } from '../www/idx.js';
-import { fmt } from '../www/dom.js';
+import { fmt, fixed } from '../www/dom.js';
 
 /** A width×height image with a filled rectangle of ink. */
 function rect(width, height, x0, y0, x1, y1) {
@@ -121,4 +121,8 @@ test('numbers print compactly, and huge ones in scientific notation', () => {
   assert.equal(fmt(1234), '1.23k');
   assert.equal(fmt(0.000123), '1.23e-4');
   assert.equal(fmt(NaN), '–');
+  // A value the engine could not give crosses the wasm boundary as null (JSON has no NaN).
+  assert.equal(fixed(0.98765, 4), '0.9877');
+  assert.equal(fixed(null, 4), '–');
+  assert.equal(fixed(NaN, 1), '–');
 });

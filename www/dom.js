@@ -47,6 +47,9 @@ export function fmt(x, digits = 3) {
   return a !== 0 && a < 1e-3 ? x.toExponential(digits - 1) : String(Number(x.toPrecision(digits)));
 }
 
+/** `x` with `digits` decimals; '–' for a value the engine could not give (NaN crosses as null). */
+export const fixed = (x, digits) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+
 /**
  * Links the stylesheet at `url` (a panel's own CSS, next to its module) once per page.
  * CSP allows styles from 'self'.

@@ -3,7 +3,7 @@
 // (the layer scored as ½‖v − σ(μ)‖², v unbounded), distribution-matched PC (v = σ(φ),
 // scored by KL(v ‖ σ(μ))) and BP. Two charts: the cosine with BP per block against T, and
 // the test loss during a short SGD run; a table holds every number the charts draw.
-import { el, button, field } from '../dom.js';
+import { el, button, field, fixed } from '../dom.js';
 import { chartSlot, OKABE_ITO } from '../plots.js';
 import { REQUEST, REPLY } from '../protocol.js';
 
@@ -20,11 +20,11 @@ function table(toy) {
   const rows = RULES.filter((r) => r.name !== 'bp').flatMap((r) => Array.from({ length: blocks }, (_, l) => el('tr', {},
     el('th', {}, r.label), el('td', {}, String(l + 1)),
     ts.map((t, k) => el('td', { 'data-rule': r.name, 'data-layer': l + 1, 'data-t': t, 'data-value': toy.cosines[r.name][k][l] },
-      toy.cosines[r.name][k][l].toFixed(4))))));
+      fixed(toy.cosines[r.name][k][l], 4))))));
   const losses = el('tr', {}, el('th', { colspan: 2 }, `test loss after ${toy.settings.train_steps} steps`),
     el('td', { colspan: ts.length }, RULES.map((r) => {
       const loss = toy.loss[r.name].at(-1);
-      return el('span', { class: 'toy-loss', 'data-rule': r.name, 'data-value': loss }, `${r.label} ${loss.toFixed(4)} `);
+      return el('span', { class: 'toy-loss', 'data-rule': r.name, 'data-value': loss }, `${r.label} ${fixed(loss, 4)} `);
     })));
   return el('table', { class: 'numbers', 'data-testid': 'toy-table' },
     el('thead', {}, el('tr', {}, el('th', {}, 'rule'), el('th', { title: 'block l predicts layer l' }, 'layer'), ts.map((t) => el('th', {}, `T=${t}`)))),

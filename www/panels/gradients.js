@@ -4,7 +4,7 @@
 // 1 gives exactly the BP gradient (cosine 1) once T ≥ depth. One small chart per
 // inference variant, a line per layer; block l predicts layer l from layer l−1, and a
 // line is numbered by the layer its block predicts (as in the Inference panel).
-import { panel, el, button, field, stylesheet } from '../dom.js';
+import { panel, el, button, field, stylesheet, fixed } from '../dom.js';
 import { chartSlot, pngButton, LAYER_COLORS } from '../plots.js';
 import { REQUEST, REPLY } from '../protocol.js';
 import * as equations from '../equations.js';
@@ -28,7 +28,7 @@ function table(result) {
     el('thead', {}, el('tr', {}, el('th', {}, 'inference'), el('th', { title: 'block l predicts layer l from layer l−1' }, 'layer predicted'), ts.map((t) => el('th', {}, `T=${t}`)))),
     el('tbody', {}, VARIANTS.flatMap(({ name }) => Array.from({ length: layers }, (_, l) => el('tr', {},
       el('th', {}, name), el('td', {}, String(l + 1)),
-      ts.map((t, k) => el('td', { 'data-variant': name, 'data-layer': l + 1, 'data-t': t, 'data-value': variants[name][k][l] }, variants[name][k][l].toFixed(4))))))));
+      ts.map((t, k) => el('td', { 'data-variant': name, 'data-layer': l + 1, 'data-t': t, 'data-value': variants[name][k][l] }, fixed(variants[name][k][l], 4))))))));
 }
 
 export function mount(ctx) {

@@ -84,7 +84,7 @@ export function mount(ctx) {
     const of = (rule) => summary.filter((s) => s.rule === rule).sort((a, b) => a.mse.mean - b.mse.mean);
     const bars = rules.flatMap((rule, i) => of(rule).map((s) => ({
       series: i + 1, color: RUN_COLORS[i % RUN_COLORS.length], label: `λ=${s.lambda}`, below: i % 2 === 1, rule, lambda: s.lambda,
-      x: s.mse.mean, xsd: s.mse.sd, y: 100 * s.accuracy.mean, ysd: 100 * s.accuracy.sd,
+      x: s.mse.mean, xsd: s.mse.sd, y: 100 * s.accuracy.mean, ysd: Number.isFinite(s.accuracy.sd) ? 100 * s.accuracy.sd : NaN, // one seed: no sd (null)
     })));
     const sd0 = (v) => (Number.isFinite(v) ? v : 0);
     const xRange = range(bars.flatMap((b) => [b.x - sd0(b.xsd), b.x + sd0(b.xsd)]));

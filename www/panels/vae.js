@@ -2,7 +2,7 @@
 // same initial weights, batches and noise ε; test reconstruction MSE at the engine's
 // checkpoints, a few test digits with each rule's reconstructions, and codes from the prior
 // N(0, I) decoded by each (the same codes for both). Sizes and bounds: the schema's `vae`.
-import { panel, el, button, field, stylesheet } from '../dom.js';
+import { panel, el, button, field, fixed, stylesheet } from '../dom.js';
 import { chartSlot, pngButton, align, drawDigits, RUN_COLORS } from '../plots.js';
 import { REQUEST, REPLY } from '../protocol.js';
 import * as equations from '../equations.js';
@@ -14,7 +14,7 @@ const IMAGES = 8;
 /** The last checkpoint's MSE, ELBO and its KL term for each rule, numbers from the engine. */
 function table(last) {
   const cell = (rule, metric, digits) => el('td', { 'data-rule': rule, 'data-metric': metric, 'data-value': last[rule][metric] },
-    last[rule][metric].toFixed(digits));
+    fixed(last[rule][metric], digits));
   return el('table', { class: 'numbers', 'data-testid': 'vae-table' },
     el('caption', {}, `after ${last.step} steps (${last.epoch.toFixed(2)} epochs)`),
     el('tr', {}, el('th', {}, 'rule'), el('th', {}, 'test MSE'), el('th', {}, 'ELBO (nats)'), el('th', {}, 'of it KL')),
