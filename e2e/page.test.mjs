@@ -164,6 +164,36 @@ test('fixed-prediction inference with rate 1 matches BP exactly once T ≥ depth
   await page.close();
 });
 
+test('with Bernoulli hidden layers the gradients view compares strict and standard, the methods written for them', async () => {
+  const settings = { hidden_energy: 'bernoulli', activation: 'identity' };
+  const query = Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('&');
+  const { page, problems } = await open(`?preset=gradients&${query}`);
+  const table = page.getByTestId('gradient-cosine');
+  await table.waitFor({ timeout: 60_000 });
+  const variants = await table.locator('td[data-variant]').evaluateAll((tds) => [...new Set(tds.map((td) => td.dataset.variant))]);
+  assert.deepEqual(variants, ['strict', 'standard']);
+  assert.ok(await page.getByTestId('gradient-chart-fixed-prediction').isHidden(), 'no empty fixed-prediction chart');
+  assert.ok(await page.getByTestId('gradient-chart-standard').isVisible());
+  // The shown cosines are the engine's, computed again here from the same settings.
+  const rate = Number(await page.getByTestId('gradient-rate').inputValue());
+  const engine = await page.evaluate(async ([settings, rate]) => {
+    const pkg = await import('/www/engine-loader.js'); // the build the worker runs
+    await pkg.default();
+    const config = pkg.configWithSettings(pkg.presetConfig('gradients'), Object.keys(settings), Object.values(settings));
+    const shipped = new Uint8Array(await (await fetch('/www/data/mnist-10k.bin.gz')).arrayBuffer());
+    const lab = new pkg.Lab(config, shipped);
+    const out = { variants: lab.gradientVariants(rate), standard3: lab.gradientCosines('standard', 3, rate) };
+    lab.free();
+    return out;
+  }, [settings, rate]);
+  assert.deepEqual(engine.variants.map((v) => v.inference), ['strict', 'standard']);
+  const shown = await table.locator('td[data-variant=standard][data-t="3"]').evaluateAll((tds) => tds.map((td) => Number(td.dataset.value)));
+  assert.equal(shown.length, engine.standard3.length);
+  for (const [l, c] of shown.entries()) assert.ok(Math.abs(c - engine.standard3[l]) < 1e-12, `layer ${l + 1}: ${c} against ${engine.standard3[l]}`);
+  assertClean(assert, problems);
+  await page.close();
+});
+
 test('a drawn digit is classified live', async () => {
   const { page, problems } = await open('?preset=classification&all=1');
   await trainPast(page, 30);

@@ -620,12 +620,7 @@ impl Config {
                 name(&self.experiment)
             )));
         }
-        if self.rule == Rule::Pc
-            && !matches!(
-                self.inference,
-                InferenceKind::Standard | InferenceKind::Strict
-            )
-        {
+        if self.rule == Rule::Pc && !self.inference.handles_distribution_layers() {
             return Err(PcError::Config(format!(
                 "{what} needs standard or strict inference, not {}",
                 name(&self.inference)

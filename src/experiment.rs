@@ -55,6 +55,15 @@ pub enum InferenceKind {
     Exact,
 }
 
+impl InferenceKind {
+    /// Whether the method is written for hidden layers whose belief is a distribution
+    /// (`v = m(φ)`, categorical or Bernoulli): standard and strict descend φ; exact and
+    /// fixed-prediction assume Gaussian hidden layers.
+    pub fn handles_distribution_layers(self) -> bool {
+        matches!(self, InferenceKind::Standard | InferenceKind::Strict)
+    }
+}
+
 /// What a layer at one end of the network holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -166,9 +166,9 @@ pub fn infer<T: Real>(
     if matches!(method, Inference::Exact | Inference::FixedPrediction { .. })
         && net.has_distribution_hidden()
     {
-        return Err(PcError::Config(format!(
-            "{method:?} inference assumes Gaussian hidden layers; a categorical or Bernoulli hidden layer needs standard or strict inference"
-        )));
+        return Err(PcError::Config(
+            "exact and fixed-prediction inference assume Gaussian hidden layers; a categorical or Bernoulli hidden layer needs standard or strict inference".into(),
+        ));
     }
     // Torch2PC's methods start from the feedforward pass with both ends clamped.
     let supervised = || {

@@ -129,6 +129,30 @@ pub fn receptive_fields(trainer: &Trainer, n: usize) -> Vec<f32> {
     out
 }
 
+/// One inference method the gradients view compares, and the rate it runs at.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct GradientVariant {
+    pub inference: InferenceKind,
+    pub rate: f64,
+}
+
+/// The inference methods whose PC updates the gradients view compares with BP on this
+/// run, in the order shown: fixed-prediction at rate 1 (each sweep sets a layer to its
+/// prediction, which gives BP's gradient once T ≥ depth), strict and standard at the
+/// user's `rate`; those the run's hidden layers do not allow are left out.
+pub fn gradient_variants(config: &Config, rate: f64) -> Vec<GradientVariant> {
+    let hidden_distribution = config.hidden_energy().is_distribution();
+    [
+        (InferenceKind::FixedPrediction, 1.0),
+        (InferenceKind::Strict, rate),
+        (InferenceKind::Standard, rate),
+    ]
+    .into_iter()
+    .filter(|(kind, _)| !hidden_distribution || kind.handles_distribution_layers())
+    .map(|(inference, rate)| GradientVariant { inference, rate })
+    .collect()
+}
+
 /// PC-vs-BP gradient cosines per block on the first `batch` training images of the run,
 /// for an inference method with T steps (sweeps) at `rate` (standard inference without
 /// momentum, so that T alone sets how far the beliefs move).

@@ -380,6 +380,13 @@ impl Lab {
         inspect::receptive_fields(&self.trainer, n)
     }
 
+    /// The inference methods the gradients view compares on this run, each with its rate
+    /// given the user's `rate`: `[{inference, rate}]`.
+    #[wasm_bindgen(js_name = gradientVariants)]
+    pub fn gradient_variants(&self, rate: f64) -> Result<JsValue, JsError> {
+        to_js(&inspect::gradient_variants(self.trainer.config(), rate))
+    }
+
     /// PC-vs-BP gradient cosines per block for an inference method (`standard`, `strict`,
     /// `fixed-prediction`, `exact`) at T steps and rate.
     #[wasm_bindgen(js_name = gradientCosines)]

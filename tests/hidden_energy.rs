@@ -340,3 +340,43 @@ fn the_setting_validates_trains_and_round_trips() {
         pclab::config::OutputEnergy::Gaussian
     );
 }
+
+#[test]
+fn the_gradients_view_compares_the_methods_the_hidden_layers_allow() {
+    use pclab::experiment::InferenceKind;
+    use pclab::inspect::{gradient_cosines, gradient_variants};
+    let base = Config::preset("gradients").unwrap();
+    let kinds = |c: &Config| -> Vec<(InferenceKind, f64)> {
+        (gradient_variants(c, 0.2).iter())
+            .map(|v| (v.inference, v.rate))
+            .collect()
+    };
+    assert_eq!(
+        kinds(&base),
+        [
+            (InferenceKind::FixedPrediction, 1.0),
+            (InferenceKind::Strict, 0.2),
+            (InferenceKind::Standard, 0.2)
+        ]
+    );
+    let bernoulli = base
+        .with_settings([("hidden_energy", "bernoulli"), ("activation", "identity")])
+        .unwrap();
+    assert_eq!(
+        kinds(&bernoulli),
+        [(InferenceKind::Strict, 0.2), (InferenceKind::Standard, 0.2)]
+    );
+    // Every method offered runs on such a network; the one left out is refused.
+    let trainer = Trainer::new(bernoulli, data()).unwrap();
+    for v in gradient_variants(trainer.config(), 0.2) {
+        let cosines = gradient_cosines(&trainer, v.inference, 3, v.rate, 16).unwrap();
+        assert!(cosines
+            .iter()
+            .all(|c| c.is_finite() && c.abs() <= 1.0 + 1e-9));
+    }
+    let refused = gradient_cosines(&trainer, InferenceKind::FixedPrediction, 3, 1.0, 16);
+    assert!(refused
+        .unwrap_err()
+        .to_string()
+        .contains("Gaussian hidden layers"));
+}

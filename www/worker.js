@@ -260,9 +260,9 @@ function first() {
 
 /** Gradient cosines PC vs BP for each inference variant as T runs over `ts`, one per piece. */
 function gradientJob({ id, ts, rate }) {
-  const variants = { strict: rate, 'fixed-prediction': 1, standard: rate };
-  const tasks = Object.entries(variants).flatMap(([variant, r]) => ts.map((t) => [variant, t, r]));
-  const result = Object.fromEntries(Object.keys(variants).map((v) => [v, []]));
+  const variants = first().gradientVariants(rate); // the methods this run allows, in order
+  const tasks = variants.flatMap((v) => ts.map((t) => [v.inference, t, v.rate]));
+  const result = Object.fromEntries(variants.map((v) => [v.inference, []]));
   let done = 0;
   return {
     task: 'gradient cosines',

@@ -21,12 +21,15 @@ const DASHES = [undefined, [6, 4], [2, 3], [10, 3, 2, 3], [1, 6]];
 /** Layer l's line: a colour from the colour-blind-safe palette and a dash of its own. */
 const layerSeries = (l) => ({ label: `layer ${l}`, color: LAYER_COLORS[(l - 1) % LAYER_COLORS.length], dash: DASHES[(l - 1) % DASHES.length] });
 
+/** The variants the engine computed for this run (a run with categorical or Bernoulli hidden layers has no fixed-prediction). */
+const shown = (result) => VARIANTS.filter((v) => v.name in result.variants);
+
 function table(result) {
   const { ts, variants } = result;
-  const layers = variants[VARIANTS[0].name][0].length;
+  const layers = variants[shown(result)[0].name][0].length;
   return el('table', { class: 'numbers', 'data-testid': 'gradient-cosine' },
     el('thead', {}, el('tr', {}, el('th', {}, 'inference'), el('th', { title: 'block l predicts layer l from layer l−1' }, 'layer predicted'), ts.map((t) => el('th', {}, `T=${t}`)))),
-    el('tbody', {}, VARIANTS.flatMap(({ name }) => Array.from({ length: layers }, (_, l) => el('tr', {},
+    el('tbody', {}, shown(result).flatMap(({ name }) => Array.from({ length: layers }, (_, l) => el('tr', {},
       el('th', {}, name), el('td', {}, String(l + 1)),
       ts.map((t, k) => el('td', { 'data-variant': name, 'data-layer': l + 1, 'data-t': t, 'data-value': variants[name][k][l] }, fixed(variants[name][k][l], 4))))))));
 }
@@ -63,12 +66,13 @@ export function mount(ctx) {
   ctx.on(REPLY.GRADIENTS, ({ result }) => {
     multiples.hidden = false; // shown before drawing, so the charts take their width
     waiting.hidden = true;
-    const layers = result.variants[VARIANTS[0].name][0].length;
+    const layers = result.variants[shown(result)[0].name][0].length;
     const series = Array.from({ length: layers }, (_, k) => layerSeries(k + 1));
-    // One y range for all three, so that the charts compare at a glance.
-    const all = VARIANTS.flatMap((v) => result.variants[v.name].flat()).filter(Number.isFinite);
+    // One y range for all, so that the charts compare at a glance.
+    const all = shown(result).flatMap((v) => result.variants[v.name].flat()).filter(Number.isFinite);
     const lo = Math.min(0, Math.floor(Math.min(...all) * 10) / 10);
-    for (const c of charts) {
+    for (const c of charts) c.node.hidden = !(c.name in result.variants);
+    for (const c of charts.filter((c) => !c.node.hidden)) {
       const columns = Array.from({ length: layers }, (_, l) => result.variants[c.name].map((x) => x[l]));
       c.slot.show(`${layers}|${lo}`, series, { x: 'T (inference steps)', y: 'cosine(PC, BP)', height: 180, yRange: [lo, 1.05] })
         .setData([result.ts, ...columns]);
