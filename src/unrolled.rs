@@ -360,7 +360,7 @@ impl<T: Real> Observer<T> for Readout<'_, T> {
 
 /// Runs standard inference (`settings` as in [`Inference::Standard`], `clamp` and `initial` as
 /// for [`infer`](crate::inference::infer)) and keeps every state for [`Unrolled::backward`].
-/// FLOPs count into `flops.bp`.
+/// FLOPs count into `flops.bp`. The backward pass is written for Gaussian hidden layers.
 pub fn unroll<T: Real>(
     net: &Network<T>,
     clamp: Clamp<'_, T>,
@@ -368,6 +368,11 @@ pub fn unroll<T: Real>(
     initial: Option<&[DMatrix<T>]>,
     flops: &mut Flops,
 ) -> Result<Unrolled<T>> {
+    if net.has_distribution_hidden() {
+        return Err(PcError::Config(
+            "BP through inference assumes Gaussian hidden layers, not categorical or Bernoulli ones".into(),
+        ));
+    }
     let settings = Standard {
         accumulate_weight_grads: false,
         ..*settings

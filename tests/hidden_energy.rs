@@ -246,6 +246,28 @@ fn pc_and_bp_weight_gradients_match_finite_differences() {
 }
 
 #[test]
+fn bp_through_inference_refuses_distribution_hidden_layers() {
+    let net = network(PredictionForm::Post);
+    let (x, y) = (grid(4, 3, 0.3), grid(4, 2, 0.7));
+    let settings = Standard {
+        steps: 3,
+        lr: 0.1,
+        momentum: 0.0,
+        accumulate_weight_grads: false,
+    };
+    let err = pclab::unrolled::unroll(
+        &net,
+        Clamp::both(&x, &y),
+        &settings,
+        None,
+        &mut Flops::default(),
+    )
+    .err()
+    .expect("refused");
+    assert!(err.to_string().contains("Gaussian hidden layers"), "{err}");
+}
+
+#[test]
 fn torch2pc_methods_refuse_distribution_hidden_layers() {
     let net = network(PredictionForm::Post);
     let (x, y) = (grid(2, 3, 0.3), grid(2, 2, 1.1));
