@@ -15,7 +15,7 @@ export const LABELS = {
   activation: ['activation', 'The nonlinearity f of every hidden block.'],
   output_activation: ['output activation', 'The last block\'s nonlinearity; auto picks what fits the output energy.'],
   output_energy: ['output energy', 'How the top layer is scored: Gaussian (squared error), categorical (softmax cross-entropy) or Bernoulli.'],
-  hidden_energy: ['hidden energy', 'How each hidden layer is scored: Gaussian, or a distribution over its units (categorical/softmax, Bernoulli/sigmoid) whose belief stays a distribution (classify only).'],
+  hidden_energy: ['hidden energy', 'How each hidden layer is scored: Gaussian, or a distribution over its units (categorical/softmax, Bernoulli/sigmoid) whose belief stays a distribution (classify only). Pair a distribution with the identity activation: a block then predicts its natural parameters, which tanh or sigmoid would squash into a narrow range (a softmax over them could hardly pick one unit).'],
   steps: ['T (inference steps)', 'How many steps the beliefs take to settle for each minibatch.'],
   inference_lr: ['inference rate', 'Step size of the beliefs during inference.'],
   inference_momentum: ['inference momentum', 'Momentum of the belief updates (0: none).'],
