@@ -737,6 +737,7 @@ fn vae_prints_a_line_per_seed_rule_and_epoch_then_the_engines_mean_over_seeds() 
         ("vae --inference-rate nan", "inference rate γ"),
         ("vae --inference-steps 0", "inference steps T"),
         ("vae --epochs 0", "--epochs"),
+        ("vae --epochs 900", "at most 800 on this data"),
         ("vae --seeds 3,3", "listed twice"),
     ] {
         assert_usage(&pclab_str(args), &[needle]);

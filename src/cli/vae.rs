@@ -59,9 +59,17 @@ pub fn run(args: &VaeArgs) -> Result<(), Failure> {
         rate: args.inference_rate,
         beta: args.beta,
     };
+    let per_epoch = Comparison::steps_per_epoch(&data);
+    // The comparison's own limit is in steps; say it in the epochs the user gave.
+    let most = VAE_LIMITS.max_steps / per_epoch.max(1);
+    if args.epochs > most {
+        return Err(usage(format!(
+            "--epochs {}: at most {most} on this data ({per_epoch} steps an epoch, {} steps in all)",
+            args.epochs, VAE_LIMITS.max_steps
+        )));
+    }
     let mut finals: Vec<Checkpoint> = Vec::new();
     for &seed in &args.seeds.0 {
-        let per_epoch = Comparison::steps_per_epoch(&data);
         let plan = VaePlan {
             steps: args.epochs * per_epoch,
             measure_every: per_epoch.max(1),

@@ -222,9 +222,11 @@ impl Comparison {
             self.plan.seed ^ (self.done as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let eps = self.bp.vae.noise(batch, noise_seed);
         let mut flops = Flops::default(); // the optimiser counts them; nothing reads them here
+                                          // Both rules' gradients first: if either fails (a diverging inference), neither
+                                          // rule has learnt from this minibatch.
         let bp = self.bp.vae.bp_gradients(&x, &eps, &mut flops.bp)?;
-        self.bp.learn((bp.encoder, bp.decoder), batch, &mut flops)?;
         let pc = (self.pc.vae).pc_update(&x, &eps, &self.settings, &mut flops.inference)?;
+        self.bp.learn((bp.encoder, bp.decoder), batch, &mut flops)?;
         (self.pc).learn((pc.state.encoder, pc.state.decoder), batch, &mut flops)?;
         self.done += 1;
         Ok(())
