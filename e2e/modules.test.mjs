@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { readState, writeState, settingsOf } from '../www/settings.js';
 import { initSync, configSchema, configWithSettings, runConfigs, presetConfig } from '../www/pkg/pclab.js';
 import { idxKind } from '../www/idx.js';
-import { fmt, fixed } from '../www/dom.js';
+import { fmt, fixed, whole } from '../www/dom.js';
 
 /** A width×height image with a filled rectangle of ink. */
 function rect(width, height, x0, y0, x1, y1) {
@@ -125,4 +125,8 @@ test('numbers print compactly, and huge ones in scientific notation', () => {
   assert.equal(fixed(0.98765, 4), '0.9877');
   assert.equal(fixed(null, 4), '–');
   assert.equal(fixed(NaN, 1), '–');
+  // A whole number in range from an input, else null (the panel says what is allowed).
+  const input = (value) => ({ value });
+  assert.equal(whole(input('7'), 0, 10), 7);
+  for (const bad of ['', ' ', '1.5', '-1', '11', 'x', '1e400']) assert.equal(whole(input(bad), 0, 10), null, bad);
 });

@@ -47,6 +47,12 @@ export function fmt(x, digits = 3) {
   return a !== 0 && a < 1e-3 ? x.toExponential(digits - 1) : String(Number(x.toPrecision(digits)));
 }
 
+/** The whole number in `input` if it lies in [min, max], else null (the caller says what is allowed). */
+export function whole(input, min, max) {
+  const n = Number(input.value);
+  return input.value.trim() !== '' && Number.isInteger(n) && n >= min && n <= max ? n : null;
+}
+
 /** `x` with `digits` decimals; '–' for a value the engine could not give (NaN crosses as null). */
 export const fixed = (x, digits) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
 

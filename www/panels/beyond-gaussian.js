@@ -3,7 +3,7 @@
 // (the layer scored as ½‖v − σ(μ)‖², v unbounded), distribution-matched PC (v = σ(φ),
 // scored by KL(v ‖ σ(μ))) and BP. Two charts: the cosine with BP per block against T, and
 // the test loss during a short SGD run; a table holds every number the charts draw.
-import { el, button, field, fixed } from '../dom.js';
+import { el, button, field, fixed, whole } from '../dom.js';
 import { chartSlot, OKABE_ITO } from '../plots.js';
 import { REQUEST, REPLY } from '../protocol.js';
 
@@ -33,7 +33,8 @@ function table(toy) {
 
 /** The toy's section: settings, a run button, and (after a run) its charts and table. */
 export function toySection(ctx) {
-  const seed = field('seed', { type: 'number', min: 0, max: 4294967295, value: 1, 'data-testid': 'toy-seed' });
+  const seedMax = ctx.schema.fields.find((f) => f.name === 'seed').max;
+  const seed = field('seed', { type: 'number', min: 0, max: seedMax, value: 1, 'data-testid': 'toy-seed' });
   const scale = field('output scale s', { type: 'text', value: '1', size: 4, 'data-testid': 'toy-scale' });
   const cosineEl = el('div', { class: 'chart', 'data-testid': 'toy-cosine-chart' });
   const lossEl = el('div', { class: 'chart', 'data-testid': 'toy-loss-chart' });
@@ -46,7 +47,9 @@ export function toySection(ctx) {
   const run = () => {
     const s = Number(scale.input.value);
     if (!(s > 0 && s <= 100)) return ctx.showError(`output scale ${scale.input.value}: must be a number above 0 and at most 100.`);
-    ctx.send({ type: REQUEST.BEYOND_GAUSSIAN, settings: { seed: Math.max(0, Math.round(Number(seed.input.value)) || 0), output_scale: s } });
+    const n = whole(seed.input, 0, seedMax);
+    if (n === null) return ctx.showError(`toy seed: a whole number from 0 to ${seedMax}.`);
+    ctx.send({ type: REQUEST.BEYOND_GAUSSIAN, settings: { seed: n, output_scale: s } });
   };
   ctx.on(REPLY.BEYOND_GAUSSIAN, ({ result }) => {
     multiples.hidden = false;

@@ -2,7 +2,7 @@
 // the image energy, for both rules (PC and BP through inference) and several seeds per λ:
 // test accuracy against reconstruction MSE, a point per rule and λ at the mean over the
 // seeds with ± one sd error bars in both directions (the engine's summary, src/sweep.rs).
-import { panel, el, button, field, stylesheet } from '../dom.js';
+import { panel, el, button, field, stylesheet, whole } from '../dom.js';
 import { chartSlot, pngButton, align, RUN_COLORS } from '../plots.js';
 import { REQUEST, REPLY } from '../protocol.js';
 import { runNames } from '../settings.js';
@@ -56,18 +56,14 @@ export function mount(ctx) {
   const chartEl = el('div', { class: 'chart', 'data-testid': 'plot-tradeoff' });
   const out = el('div', { class: 'scroll', 'data-testid': 'panel-tradeoff-out' });
   const slot = chartSlot(chartEl);
-  const whole = (input, max) => {
-    const n = Number(input.value);
-    return Number.isInteger(n) && n >= 1 && n <= max ? n : null;
-  };
   const sweep = () => {
     const ls = lambdas.input.value.split(',').map((t) => t.trim()).filter(Boolean).map(Number);
     if (!ls.length || ls.length > limits.lambdas || ls.some((l) => !(l >= 0 && l <= 1))) {
       return ctx.showError(`λ values: a comma-separated list of 1 to ${limits.lambdas} numbers in [0, 1], at least one.`);
     }
-    const n = whole(steps.input, limits.steps);
+    const n = whole(steps.input, 1, limits.steps);
     if (n === null) return ctx.showError(`sweep steps: a whole number from 1 to ${limits.steps}.`);
-    const s = whole(seeds.input, limits.seeds);
+    const s = whole(seeds.input, 1, limits.seeds);
     if (s === null) return ctx.showError(`sweep seeds: a whole number from 1 to ${limits.seeds}.`);
     out.textContent = 'sweeping…';
     ctx.send({ type: REQUEST.SWEEP, lambdas: ls, seeds: s, steps: n });

@@ -2,7 +2,7 @@
 // same initial weights, batches and noise ε; test reconstruction MSE at the engine's
 // checkpoints, a few test digits with each rule's reconstructions, and codes from the prior
 // N(0, I) decoded by each (the same codes for both). Sizes and bounds: the schema's `vae`.
-import { panel, el, button, field, fixed, stylesheet } from '../dom.js';
+import { panel, el, button, field, fixed, whole, stylesheet } from '../dom.js';
 import { chartSlot, pngButton, align, drawDigits, RUN_COLORS } from '../plots.js';
 import { REQUEST, REPLY } from '../protocol.js';
 import * as equations from '../equations.js';
@@ -48,10 +48,6 @@ export function mount(ctx) {
   const digits = strip('test digits', 'vae-digits');
   const recon = RULES.map(([rule, name]) => strip(`${name} reconstructions`, `vae-recon-${rule}`));
   const samples = RULES.map(([rule, name]) => strip(`${name} samples from N(0, I)`, `vae-samples-${rule}`));
-  const whole = (input, min, max) => {
-    const n = Number(input.value);
-    return Number.isInteger(n) && n >= min && n <= max ? n : null;
-  };
   const train = () => {
     const n = whole(steps.input, 1, limits.max_steps);
     if (n === null) return ctx.showError(`VAE steps: a whole number from 1 to ${limits.max_steps}.`);
