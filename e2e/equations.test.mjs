@@ -86,6 +86,12 @@ test('the class read-out is the output energy\'s mean at the top, the normalised
   assert.match(readout(base, top).words, /settled beliefs.*softmax/);
   assert.match(texts(readout({ ...base, output_energy: 'bernoulli' }, top)), /σ\(μ_L\)_k/);
   assert.doesNotMatch(texts(readout({ ...base, output_energy: 'gaussian' }, top)), /softmax|σ/);
+  // Scores that are not a distribution are clipped at 0 and normalised, as the engine shows them.
+  for (const output of ['gaussian', 'bernoulli']) {
+    const r = readout({ ...base, output_energy: output }, top);
+    assert.match(texts(r), /p\(k \| x\) = max \(0 , m_k\)\/Σ_j max \(0 , m_j\)/, output);
+    assert.match(r.words, /clipped at 0/);
+  }
   assert.match(texts(readout({ ...base, form: 'pre' }, top)), /μ_l = W_lf\(v_\{l − 1\}\) \+ b_l/);
   assert.match(texts(readout(base, { bottom: 'label', top: 'image' })), /v_\{0 , k\}\/Σ_j v_\{0 , j\}/);
   assert.match(texts(readout(base, { bottom: 'latent', top: 'image', classifier: true })), /softmax \(Cv_0 \+ c\)_k/);

@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::data::PixelScale;
+use crate::energy::Distribution;
 use crate::error::{PcError, Result};
 use crate::experiment::{End, InferenceKind, View};
 use crate::inference::Standard;
@@ -57,12 +58,38 @@ fn network_input(trainer: &Trainer, unit_pixels: &DMatrix<F>) -> Result<DMatrix<
 
 fn classify_scaled(trainer: &Trainer, x: &DMatrix<F>) -> Result<Vec<Classified>> {
     let p = trainer.class_probabilities(x)?;
+    let spec = trainer.config().experiment.spec();
+    let scores = spec.top == End::Label
+        && trainer.network().output_energy().distribution != Distribution::Categorical;
     Ok(p.row_iter()
-        .map(|row| Classified {
-            label: argmax(row.iter().copied()),
-            probabilities: row.iter().map(|&v| f64::from(v)).collect(),
+        .map(|row| {
+            let label = argmax(row.iter().copied());
+            let row: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+            Classified {
+                label,
+                probabilities: if scores {
+                    scores_as_probabilities(&row, label)
+                } else {
+                    row
+                },
+            }
         })
         .collect())
+}
+
+/// The outputs of a label layer that is not categorical (the tutorial's Gaussian one-hot
+/// regression, or independent Bernoulli units) read as class probabilities:
+/// `p_k = max(m_k, 0) / Σ_j max(m_j, 0)`; all on the largest score (`best`) where no
+/// score is positive, so that the guess is still its argmax.
+fn scores_as_probabilities(scores: &[f64], best: usize) -> Vec<f64> {
+    let mass: f64 = scores.iter().map(|&m| m.max(0.0)).sum();
+    if mass > 0.0 {
+        scores.iter().map(|&m| m.max(0.0) / mass).collect()
+    } else {
+        (0..scores.len())
+            .map(|k| f64::from(u8::from(k == best)))
+            .collect()
+    }
 }
 
 /// Classifies images given in [0, 1] pixels (`n × pixels`), all in one batch.

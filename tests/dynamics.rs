@@ -233,3 +233,38 @@ fn the_least_explained_digit_has_the_highest_settled_energy_of_the_candidates() 
         );
     }
 }
+
+#[test]
+fn a_label_layer_that_is_not_categorical_shows_probabilities_with_the_same_guess() {
+    // The tutorial's label layer is a Gaussian one-hot regression (leaky ReLU outputs):
+    // its outputs are scores, shown as max(m_k, 0) / Σ max(m_j, 0).
+    let mut trainer = Trainer::new(config("tutorial", &[]), data().clone()).unwrap();
+    for _ in 0..20 {
+        trainer.step().unwrap();
+    }
+    let n = 50;
+    let indices: Vec<usize> = (0..n).collect();
+    let (x, _) = data().test.batch::<f32>(&indices, PixelScale::Unit);
+    let (seen, _) = (data().test).batch::<f32>(&indices, trainer.config().pixel_scale());
+    let scores = trainer.decode(&seen).unwrap();
+    let classified = inspect::classify(&trainer, &x).unwrap();
+    for (i, c) in classified.iter().enumerate() {
+        let row: Vec<f64> = scores.row(i).iter().map(|&v| f64::from(v)).collect();
+        let sum: f64 = c.probabilities.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-9, "row {i} sums to {sum}");
+        assert!(c.probabilities.iter().all(|&p| (0.0..=1.0).contains(&p)));
+        let guess = argmax(scores.row(i).iter().copied());
+        assert_eq!(c.label, guess, "the guess is the largest score");
+        assert_eq!(c.label, argmax(c.probabilities.iter().map(|&p| p as f32)));
+        let mass: f64 = row.iter().map(|m| m.max(0.0)).sum();
+        if mass > 0.0 {
+            // To f32 rounding: the page's pixels reach the network scale by another path.
+            let want = row[c.label].max(0.0) / mass;
+            assert!(
+                (c.probabilities[c.label] - want).abs() < 1e-4,
+                "row {i}: {} against {want}",
+                c.probabilities[c.label]
+            );
+        }
+    }
+}

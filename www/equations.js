@@ -222,10 +222,18 @@ export function readout(config, experiment) {
     return { lines: [math(pk, mo('='), frac(v0('k'), sumOver(mi('j'), v0('j')))), guess],
       words: `the class layer v₀ inferred with the image clamped on top (T = ${config.steps} steps), normalised` };
   }
-  return {
-    lines: [math(pk, mo('='), sub(mean(config, mu(L)), mi('k'))), math(prediction(config)), guess],
-    words: `at the settled beliefs: with the label free, inference leaves every v_l at its prediction μ_l (the feedforward pass), and p is ${meanWords(config)}`,
-  };
+  const words = `at the settled beliefs: with the label free, inference leaves every v_l at its prediction μ_l (the feedforward pass), and p is ${meanWords(config)}`;
+  if (config.output_energy !== 'categorical') {
+    // Scores, not a distribution over classes (src/inspect.rs scores_as_probabilities).
+    const m = (i) => sub(mi('m'), i);
+    const plus = (i) => row(op('max'), paren(mn(0), mo(',', ','), m(i)));
+    return {
+      lines: [math(pk, mo('='), frac(plus(mi('k')), sumOver(mi('j'), plus(mi('j'))))),
+        math(m(mi('k')), mo('='), sub(mean(config, mu(L)), mi('k'))), math(prediction(config)), guess],
+      words: `${words}: scores, not probabilities, so each is clipped at 0 and divided by their sum`,
+    };
+  }
+  return { lines: [math(pk, mo('='), sub(mean(config, mu(L)), mi('k'))), math(prediction(config)), guess], words };
 }
 
 /**
