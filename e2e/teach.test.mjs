@@ -75,6 +75,12 @@ test('inference up close: the slider redraws, the clamped label\'s error shrinks
   const changed = before.filter((p, i) => p !== afterT[i]).length;
   assert.ok(changed >= 3, `moving t redraws the layers (${changed} of ${before.length} canvases changed)`);
   assert.ok(last < first, `with the label clamped its error shrinks: ‖ε₄‖ ${first} → ${last}`);
+  // The caption's percentage is the engine's F over the steps, falling or rising.
+  const total = engine.clamped.total;
+  const change = 100 * (1 - total.at(-1) / total[0]);
+  const direction = change >= 0 ? 'falls' : 'rises';
+  assert.match(await page.getByTestId('replay-energy-note').textContent(),
+    new RegExp(`F ${direction} by ${Math.abs(change).toFixed(0)}%.*label's error shrinks`));
   await page.getByTestId('replay-back').click();
   assert.equal(await replay.getAttribute('data-t'), String(T - 1), 'the step button moves t');
 

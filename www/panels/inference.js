@@ -374,9 +374,14 @@ export function mount(ctx) {
   function energyCaption(replay, r) {
     if (!flat(r.total)) {
       const drop = 100 * (1 - r.total[r.total.length - 1] / r.total[0]);
-      const spread = clamped && replay.label_layer !== null
+      const what = 'Energy per layer E_l over the steps (the dashed line is the current t)';
+      if (drop < 0) {
+        return `${what}: F rises by ${(-drop).toFixed(0)}% instead of falling: at this inference rate and momentum the beliefs overshoot the minimum rather than settle.`;
+      }
+      // A label on top, clamped: its error is the one the hidden layers take over.
+      const spread = clamped && replay.label_layer === replay.sizes.length - 1
         ? '; the label\'s error shrinks while the hidden layers take on small errors of their own' : '';
-      return `Energy per layer E_l over the steps (the dashed line is the current t): F falls by ${drop.toFixed(0)}% as the beliefs settle${spread}.`;
+      return `${what}: F falls by ${drop.toFixed(0)}% as the beliefs settle${spread}.`;
     }
     if (!clamped && replay.label_layer === replay.sizes.length - 1) {
       return `Flat: with the label free, the feedforward pass already is the energy minimum, so no belief moves. `
