@@ -149,6 +149,21 @@ test('presentation mode: large type, dark, full width; the normal page has reada
   await page.screenshot({ path: `${SCREENSHOTS}present.png` });
   assertClean(assert, problems);
   await page.close();
+
+  // The energy total is drawn in the theme's ink, light on the dark background (it was
+  // black on near-black): its legend swatch has the text colour.
+  const dark = await open('?preset=classification&present=1&all=1', { viewport: { width: 1920, height: 1080 } });
+  await dark.page.getByTestId('play').click();
+  await until(async () => Number(await dark.page.getByTestId('metric-step').textContent()) >= 3, 30_000, '3 steps');
+  await dark.page.getByTestId('pause').click();
+  const total = dark.page.locator('#panel-inference .u-legend .u-series', { hasText: 'F (total)' }).first();
+  await total.waitFor({ timeout: 30_000 });
+  const [swatch, ink] = await total.evaluate((row) => [
+    getComputedStyle(row.querySelector('.u-marker')).borderColor, getComputedStyle(document.body).color]);
+  assert.equal(swatch, ink, 'F (total) in the theme\'s ink');
+  assert.notEqual(ink, 'rgb(29, 35, 48)', 'light ink in presentation mode');
+  assertClean(assert, dark.problems);
+  await dark.page.close();
 });
 
 test('copy link copies a URL that restores the same settings and view', async () => {

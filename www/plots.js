@@ -18,6 +18,13 @@ export const OKABE_ITO = Object.freeze({
   yellow: '#F0E442',
 });
 
+/**
+ * The theme's ink (its text colour: near-black on light, near-white on dark and in
+ * presentation mode), for a series that is a total or a reference. A name, resolved when
+ * a chart is drawn, since the theme can change.
+ */
+export const INK = 'ink';
+
 /** Run colours: run 0 blue, run 1 vermillion; layer colours for per-layer series. */
 export const RUN_COLORS = [OKABE_ITO.blue, OKABE_ITO.vermillion];
 export const LAYER_COLORS = [OKABE_ITO.green, OKABE_ITO.orange, OKABE_ITO.sky, OKABE_ITO.purple,
@@ -53,7 +60,7 @@ function chartOptions(el, series, { x, y, logY, height, scatter, markX, xRange, 
       { ...axis, label: x, size: 3.4 * size, space: 6 * size, values: ticks, ...(xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) },
       { ...axis, label: y, size: 5 * size, ...(logY ? logAxis(size, height) : { values: ticks }) },
     ],
-    series: [{ label: x }, ...series.map((s) => ({
+    series: [{ label: x }, ...series.map((s) => ({ ...s, color: s.color === INK ? axis.stroke : s.color })).map((s) => ({
       label: s.label,
       stroke: s.color,
       width: 2,

@@ -4,13 +4,13 @@
 // scored by KL(v ‖ σ(μ))) and BP. Two charts: the cosine with BP per block against T, and
 // the test loss during a short SGD run; a table holds every number the charts draw.
 import { el, button, field, fixed, whole } from '../dom.js';
-import { chartSlot, OKABE_ITO } from '../plots.js';
+import { chartSlot, OKABE_ITO, INK } from '../plots.js';
 import { REQUEST, REPLY } from '../protocol.js';
 
 const RULES = [
   { name: 'gaussian_pc', label: 'Gaussian PC', color: OKABE_ITO.vermillion },
   { name: 'matched_pc', label: 'matched PC', color: OKABE_ITO.blue },
-  { name: 'bp', label: 'BP', color: OKABE_ITO.black },
+  { name: 'bp', label: 'BP', color: INK },
 ];
 const BLOCK_DASH = [undefined, [6, 4]];
 

@@ -6,7 +6,7 @@
 // step of the latest minibatch. When comparing, each run in a column of its own, side by
 // side, and for a decoder the dynamics of the same digit in each (dynamics.js).
 import { panel, el, button, stylesheet, fmt, runLabel } from '../dom.js';
-import { chartSlot, pngButton, LAYER_COLORS, RUN_COLORS, drawGrid, grey, diverging, divergingLegend } from '../plots.js';
+import { chartSlot, pngButton, LAYER_COLORS, RUN_COLORS, drawGrid, grey, diverging, divergingLegend, INK } from '../plots.js';
 import { dynamicsSection } from './dynamics.js';
 import { REQUEST, REPLY } from '../protocol.js';
 import * as equations from '../equations.js';
@@ -332,7 +332,7 @@ export function mount(ctx) {
         traceNote.textContent = `${name}: energy of the latest minibatch at each inference step, T = ${trace.total.length - 1}, `
           + `layers 0–${trace.per_layer.length - 1} numbered as above.`;
         const positive = [trace.total, ...trace.per_layer].flat().every((e) => e > 0);
-        const series = [{ label: 'total', color: '#1d2330' },
+        const series = [{ label: 'total', color: INK },
           ...trace.per_layer.map((_, l) => ({ label: `layer ${l}`, color: LAYER_COLORS[l % LAYER_COLORS.length] }))];
         traceSlot.show(`${series.length}|${positive}`, series, { x: 'inference step t', y: 'energy', logY: positive, xIntegers: true, height: two ? 180 : 220 })
           .setData([trace.total.map((_, k) => k), trace.total, ...trace.per_layer]);
@@ -363,7 +363,7 @@ export function mount(ctx) {
     // Log scale when nothing is negative, so that small layers show beside the label;
     // an energy of exactly 0 (a hidden layer at its feedforward start) is left out.
     const logY = columns.flat().every((e) => e >= 0) && columns.flat().some((e) => e > 0) && !flat(r.total);
-    const series = [{ label: 'F (total)', color: '#1d2330' },
+    const series = [{ label: 'F (total)', color: INK },
       ...shown.map((l) => ({ label: `E${sub(l)} layer ${l}`, color: LAYER_COLORS[l % LAYER_COLORS.length] }))];
     slot.show(`${series.map((s) => s.label).join()}|${logY}`, series,
       { x: 'inference step t', y: logY ? 'energy (log scale)' : 'energy', logY, height: two ? 180 : 200, markX: () => t, xIntegers: true })
