@@ -160,6 +160,20 @@ test('fixed-prediction inference with rate 1 matches BP exactly once T ≥ depth
     assert.ok(Math.abs(cosine - 1) < 1e-6, `fixed-prediction cosine ${cosine} at T=${await cell.getAttribute('data-t')}`);
   }
   await page.locator('#panel-gradients').screenshot({ path: `${SCREENSHOTS}panel-gradients.png` });
+  // The cosines are of the weights at one step, and the panel says which.
+  assert.match(await page.getByTestId('gradient-when').textContent(), /after 0 training steps/);
+  // Play stops a computation under way, and the panel says so instead of staying empty.
+  await page.getByTestId('gradient-tmax').fill('50');
+  await page.getByTestId('gradient-compute').click();
+  await page.getByTestId('play').click();
+  await page.getByTestId('gradient-waiting').filter({ hasText: 'was stopped' }).waitFor({ timeout: 10_000 });
+  await until(async () => Number(await page.getByTestId('metric-step').textContent()) >= 3, 30_000, '3 steps');
+  await page.getByTestId('pause').click();
+  await page.getByTestId('status').filter({ hasText: 'paused' }).waitFor();
+  const step = Number(await page.getByTestId('metric-step').textContent());
+  await page.getByTestId('gradient-tmax').fill('3');
+  await page.getByTestId('gradient-compute').click();
+  await page.getByTestId('gradient-when').filter({ hasText: `after ${step} training steps` }).waitFor({ timeout: 60_000 });
   assertClean(assert, problems);
   await page.close();
 });

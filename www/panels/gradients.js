@@ -53,19 +53,33 @@ export function mount(ctx) {
   const multiples = el('div', { class: 'multiples', hidden: true }, charts.map((c) => c.node));
   const waiting = el('p', { class: 'note', 'data-testid': 'gradient-waiting' },
     'Press compute: PC\'s weight update is compared with BP\'s gradient for T = 1 … the chosen T (runs in pieces; pause stops it).');
+  const when = el('p', { class: 'note', 'data-testid': 'gradient-when' });
+  // The training step the weights are at: the cosines are of those weights, not live.
+  let step = 0;
+  let askedAt = 0;
+  ctx.on(REPLY.CONFIGURED, () => { step = 0; });
+  ctx.on(REPLY.RECORDS, ({ records }) => { step = records[0]?.step ?? step; });
+  ctx.on(REPLY.PROGRESS, ({ task, stopped }) => {
+    if (task !== 'gradient cosines' || !stopped) return;
+    waiting.hidden = false;
+    waiting.textContent = 'The computation was stopped (play, pause, reset or new settings): press compute to run it again.';
+  });
   const compute = () => {
     const n = Math.min(50, Math.max(1, Math.round(Number(tMax.input.value)) || 10));
     const r = Number(rate.input.value);
     if (!(r > 0)) return ctx.showError(`gradient rate ${rate.input.value}: must be a positive number.`);
+    askedAt = step;
     ctx.send({ type: REQUEST.GRADIENTS, ts: Array.from({ length: n }, (_, k) => k + 1), rate: r });
   };
   body.append(el('div', { class: 'row' }, tMax.node, rate.node, button('compute', compute, { 'data-testid': 'gradient-compute' })),
-    waiting, multiples, out, toySection(ctx));
+    waiting, when, multiples, out, toySection(ctx));
   tools.append(pngButton(() => charts[0].slot.chart?.canvas, 'pclab-gradients-fixed-prediction.png'));
 
   ctx.on(REPLY.GRADIENTS, ({ result }) => {
     multiples.hidden = false; // shown before drawing, so the charts take their width
     waiting.hidden = true;
+    when.textContent = `Computed on the weights after ${askedAt} training step${askedAt === 1 ? '' : 's'}; `
+      + 'they do not follow training: press compute again to see how the cosines change.';
     const layers = result.variants[shown(result)[0].name][0].length;
     const series = Array.from({ length: layers }, (_, k) => layerSeries(k + 1));
     // One y range for all, so that the charts compare at a glance.
