@@ -73,3 +73,19 @@ test('a saved model edited to ask for minutes of work per step is refused; the p
   assertClean(assert, problems);
   await page.close();
 });
+
+test('a value not applied is reported until a valid one is applied', async () => {
+  const { page, problems } = await open('?preset=classification');
+  await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 60_000 });
+  const hidden = page.locator('#setting-hidden');
+  await hidden.fill('abc');
+  await hidden.dispatchEvent('change');
+  await until(() => page.getByTestId('error').isVisible(), 10_000, 'the refusal');
+  assert.match(await page.getByTestId('error').textContent(), /Not applied: hidden=abc/);
+  await hidden.fill('32');
+  await hidden.dispatchEvent('change');
+  await until(async () => !(await page.getByTestId('error').isVisible()), 30_000, 'the stale refusal gone once 32 is in');
+  assert.equal(new URL(page.url()).searchParams.get('hidden'), '32');
+  assertClean(assert, problems);
+  await page.close();
+});

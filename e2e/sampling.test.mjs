@@ -68,7 +68,7 @@ test('sampled generation: samples of a class differ, resample redraws, noise 0 i
     const tileMid = columns.left + ((k + 0.5) * TILE - 1) * (columns.width / (11 * TILE - 2));
     assert.ok(Math.abs(mid - tileMid) < 3, `label ${k} centred over its column (${mid} vs ${tileMid})`);
   });
-  const variances = /σ² per layer, top to image: ([^(]+) \(/.exec(await page.getByTestId('sample-note').textContent())[1];
+  const variances = /σ² of layers 1 to L \(the image\): ([^(]+) \(/.exec(await page.getByTestId('sample-note').textContent())[1];
   assert.equal(variances.split(',').length, 3, 'one learned variance per layer below the class');
 
   const first = await tile(page, 0, 3);

@@ -28,9 +28,14 @@ const PANELS = [intro, training, inference, reconstructions, classification, gen
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 const errorBox = document.querySelector('.error-box');
 
-function showError(message) {
+/**
+ * Shows `message` in the error box until dismissed; one about `settings` (a control's
+ * value not applied) also goes once new settings are applied.
+ */
+function showError(message, { settings = false } = {}) {
   $('error').textContent = message;
   errorBox.hidden = false;
+  errorBox.dataset.about = settings ? 'settings' : 'other';
 }
 document.querySelector('.dismiss').addEventListener('click', () => { errorBox.hidden = true; });
 
@@ -243,7 +248,10 @@ function onWorkerMessage({ data }) {
       break;
     default:
   }
-  if (data.type === REPLY.CONFIGURED) ctx.lastGood = ctx.state;
+  if (data.type === REPLY.CONFIGURED) {
+    ctx.lastGood = ctx.state;
+    if (errorBox.dataset.about === 'settings') errorBox.hidden = true; // new settings are in
+  }
   if ([REPLY.RECORDS, REPLY.VISUALS, REPLY.CONFIGURED, REPLY.MODEL_LOADED].includes(data.type)) showMetrics();
   ctx.emit(data.type, data);
 }

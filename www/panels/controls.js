@@ -55,7 +55,7 @@ export function mount(ctx) {
     input.addEventListener('change', () => {
       const refused = ctx.applySetting(s.name, readControl(input));
       if (refused) {
-        ctx.showError(`Not applied: ${s.key}=${readControl(input)}: ${refused}.`);
+        ctx.showError(`Not applied: ${s.key}=${readControl(input)}: ${refused}.`, { settings: true });
         refresh(ctx);
       }
     });

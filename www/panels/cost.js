@@ -10,7 +10,7 @@ import { seeingLine } from './seeing.js';
 
 export function mount(ctx) {
   stylesheet(new URL('./inference.css', import.meta.url)); // the equations' styles
-  const { section, tools, body } = panel({ name: 'cost', title: 'Compute cost', help: 'Turn on “compare with: bp” to see PC and BP side by side on identical batches.' });
+  const { section, tools, body } = panel({ name: 'cost', title: 'Compute cost', help: 'FLOPs per training step and in all, and the test metric against compute; with “compare with” on, both runs side by side, trained on identical batches.' });
   // Each run's rule (both when comparing): what its FLOP count covers.
   seeingLine(ctx, section, () => ctx.runs().map((config, i) => {
     const c = equations.cost(config);

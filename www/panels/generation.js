@@ -13,7 +13,7 @@ const SAMPLES = 5;
 const NOISE_STEP = 0.05;
 
 export function mount(ctx) {
-  const { section, tools, body } = panel({ name: 'generation', title: 'Generation', help: 'Clamp a class at the top and let the network predict the image layer by layer.' });
+  const { section, tools, body } = panel({ name: 'generation', title: 'Generation', help: 'Clamp a class at layer 0 (the bottom) and let the network predict the layers above it, up to the image.' });
   seeingLine(ctx, section, (config) => `the top-down prediction chain ${equations.html(equations.generation(config))} (${equations.generation(config).words}); each layer is drawn around its prediction with the noise the network learned, scaled by the noise scale.`);
   // Ancestral samples (src/sampling.rs): each column clamps one class at layer 0 and draws
   // every layer below around its prediction, with the noise the network learned, scaled by
@@ -64,7 +64,7 @@ export function mount(ctx) {
     const variances = model.variances.map((v) => v.toPrecision(2)).join(', ');
     note.textContent = tau === 0
       ? 'Noise 0: every row is the mean prediction of its class (the deterministic generation); the last column predicts from the class frequencies π.'
-      : `Columns: classes 0–9, then unconditional samples (the class drawn from its prior π too); rows: samples (seed ${drawn}). Learned variances σ² per layer, top to image: ${variances} (over ${model.batches} batches).`;
+      : `Columns: classes 0–9, then unconditional samples (the class drawn from its prior π too); rows: samples (seed ${drawn}). Learned variances σ² of layers 1 to L (the image): ${variances} (over ${model.batches} batches).`;
   });
   // Refresh live while a generative network trains.
   ctx.on(REPLY.VISUALS, () => {

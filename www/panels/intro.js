@@ -93,7 +93,7 @@ function sentences() {
     el('p', {}, 'The ', el('strong', {}, 'prediction error'), ' ε', el('sub', {}, 'l'), ' = v', el('sub', {}, 'l'), ' − μ', el('sub', {}, 'l'),
       ' says how far a belief is from its prediction. The ', el('strong', {}, 'energy'), ' F adds up every layer\'s error: '
       + 'low energy means every layer is well predicted.'),
-    el('p', {}, el('strong', {}, 'Inference'), ': with the data clamped at the ends, the free beliefs move downhill on F for T steps, '
+    el('p', {}, el('strong', {}, 'Inference'), ': with the data clamped (an image, and in training its label), the free beliefs move downhill on F for T steps, '
       + 'until predictions and beliefs agree as well as they can. ', el('strong', {}, 'Learning'), ': then each W',
     el('sub', {}, 'l'), ' changes using only its own layer\'s error and its input: no backward pass through the network.'),
   ];
