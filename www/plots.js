@@ -355,11 +355,11 @@ export function chartSlot(el) {
 }
 
 /** A "PNG" tool button that saves the canvas `getCanvas()` returns. */
-export function pngButton(getCanvas, name) {
+export function pngButton(getCanvas, name, label = 'PNG') {
   const b = document.createElement('button');
   b.type = 'button';
-  b.textContent = 'PNG';
-  b.title = 'save as PNG';
+  b.textContent = label;
+  b.title = `save ${name} as PNG`;
   b.addEventListener('click', () => {
     const canvas = getCanvas();
     if (canvas) savePNG(canvas, name);

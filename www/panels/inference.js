@@ -168,8 +168,8 @@ export function mount(ctx) {
     el('div', { class: 'row replay-controls' }, back, play, forward, slider, tLabel),
     title, ends, dynamics.section, legend, columns);
   body.append(replayBox);
-  tools.append(pngButton(() => views[0]?.energySlot.chart?.canvas, 'pclab-replay-energy.png'),
-    pngButton(() => views[0]?.traceSlot.chart?.canvas, 'pclab-inference.png'));
+  tools.append(pngButton(() => views[0]?.energySlot.chart?.canvas, 'pclab-replay-energy.png', 'PNG: digit'),
+    pngButton(() => views[0]?.traceSlot.chart?.canvas, 'pclab-inference.png', 'PNG: minibatch'));
 
   let replays = []; // one per run
   let replaying = { index: 0 };
