@@ -27,6 +27,19 @@ test('a network over the budget is refused by name and the page falls back to on
   await page.close();
 });
 
+test('a preset with a setting over the budget falls back to that preset, and says so', async () => {
+  const { page, problems } = await open('?preset=compression&batch=8000');
+  await until(() => page.getByTestId('error').isVisible(), 30_000, 'the refusal');
+  const text = await page.getByTestId('error').textContent();
+  assert.match(text, /budget/);
+  assert.match(text, /starts from the compression preset's own settings instead/);
+  await answers(page, 'after the refusal');
+  assert.equal(await page.locator('#setting-hidden').inputValue(), '384', 'the compression decoder, not the default classifier');
+  assert.equal(await page.locator('#setting-batch').inputValue(), '250');
+  assertClean(assert, problems);
+  await page.close();
+});
+
 test('every combination the issue found dead now answers', async () => {
   for (const query of [
     '?rule=bp-through-inference',

@@ -237,13 +237,22 @@ function onWorkerMessage({ data }) {
       ctx.history.addEvaluations(data.runs.map((r) => r.evaluation));
       break;
     case REPLY.ERROR:
-      showError(data.request ? `${data.request}: ${data.message}` : data.message);
-      if (data.request === REQUEST.CONFIGURE) {
-        // The engine keeps the last runs it could build, and so does the page; before any
-        // was built, it starts from the defaults, so the page is never left without one.
-        ctx.state = ctx.lastGood ?? { config: ctx.schema.defaults, page: { compare: 'off' } };
+      if (data.request === REQUEST.CONFIGURE && !ctx.lastGood) {
+        // Before any run was built, the page starts from the named preset's own settings
+        // (or the defaults), so it is never left without one.
+        const preset = ctx.schema.presets.find((p) => p.name === ctx.view.preset);
+        const own = preset && JSON.stringify(preset.config) !== JSON.stringify(ctx.state.config);
+        ctx.state = own ? { config: preset.config, page: { compare: preset.compare } } : { config: ctx.schema.defaults, page: { compare: 'off' } };
+        showError(`${data.request}: ${data.message} The page starts from ${own ? `the ${preset.name} preset's own settings` : 'the default settings'} instead.`);
         showState();
-        if (!ctx.lastGood) configure();
+        configure();
+      } else if (data.request === REQUEST.CONFIGURE) {
+        // The engine keeps the last runs it could build, and so does the page.
+        showError(`${data.request}: ${data.message}`);
+        ctx.state = ctx.lastGood;
+        showState();
+      } else {
+        showError(data.request ? `${data.request}: ${data.message}` : data.message);
       }
       break;
     default:
