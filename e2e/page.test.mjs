@@ -232,6 +232,24 @@ test('diverging settings stop training with a message; the page recovers', async
   await page.close();
 });
 
+test('the training curves switch to a log scale when loss and energy span two orders of magnitude', async () => {
+  for (const preset of ['tutorial', 'classification']) {
+    const { page, problems } = await open(`?preset=${preset}`);
+    await trainPast(page, 20);
+    const csv = page.waitForEvent('download');
+    await page.getByTestId('export-csv').click();
+    const [, ...rows] = readFileSync(await (await csv).path(), 'utf8').trim().split('\n').map((r) => r.split(','));
+    const values = rows.flatMap((r) => [Number(r[2]), Number(r[3])]).filter(Number.isFinite);
+    const log = values.every((v) => v > 0) && Math.max(...values) > 100 * Math.min(...values);
+    // The chart may have drawn a step or two before the export: compare once it has the same.
+    await until(async () => (await page.getByTestId('plot-training').getAttribute('data-scale')) === (log ? 'log' : 'linear'),
+      10_000, `${preset}: ${log ? 'log' : 'linear'} scale for values from ${Math.min(...values)} to ${Math.max(...values)}`);
+    if (preset === 'tutorial') assert.ok(log, 'the tutorial\'s energy starts two orders above its loss');
+    assertClean(assert, problems);
+    await page.close();
+  }
+});
+
 test('a model saves and loads; curves export as CSV and plots as PNG', async () => {
   const { page, problems } = await open();
   await trainPast(page, 5);

@@ -59,7 +59,19 @@ export function mount(ctx) {
       { label: `${n} loss`, color: RUN_COLORS[i] },
       { label: `${n} energy (dashed)`, color: ENERGY_COLORS[i], dash: [5, 4] },
     ]);
-    loss.show(key, lossSeries, { x: 'step', y: 'loss / energy' })
+    // A log scale once the curves span two orders of magnitude (the tutorial's energy
+    // starts near 70 while its loss ends near 0.1): on a linear one the loss lies flat.
+    let [lo, hi, positive] = [Infinity, 0, true];
+    for (const r of runs) {
+      for (const v of [...r.loss, ...r.energy]) {
+        if (!Number.isFinite(v)) continue;
+        if (v <= 0) positive = false;
+        [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+      }
+    }
+    const logY = positive && hi > 100 * lo;
+    lossEl.dataset.scale = logY ? 'log' : 'linear';
+    loss.show(`${key}|${logY}`, lossSeries, { x: 'step', y: logY ? 'loss / energy (log scale)' : 'loss / energy', logY })
       .setData(align(runs.flatMap((r) => [[r.step, r.loss], [r.step, r.energy]])));
     const judged = judgedBy(ctx);
     evaluation.show(`${key}|${judged.key}`, names.map((n, i) => ({ label: n, color: RUN_COLORS[i], points: true })), { x: 'step', y: judged.label })
