@@ -116,7 +116,9 @@ test('IDX magic numbers tell images from labels', () => {
 });
 
 test('numbers print compactly, and huge ones in scientific notation', () => {
-  assert.equal(fmt(5.66e14), '5.66e+14');
+  assert.equal(fmt(5.66e17), '5.66e+17');
+  assert.equal(fmt(5.66e14), '566T');
+  assert.equal(fmt(1.21e12), '1.21T');
   assert.equal(fmt(5.66e11), '566G');
   assert.equal(fmt(1234), '1.23k');
   assert.equal(fmt(0.000123), '1.23e-4');

@@ -40,8 +40,8 @@ export function field(label, attrs) {
 export function fmt(x, digits = 3) {
   if (x === null || x === undefined || Number.isNaN(x)) return '–';
   const a = Math.abs(x);
-  if (a >= 1e12) return x.toExponential(digits - 1); // past G: 5.66e+14, never 5.66e+5G
-  for (const [unit, scale] of [['G', 1e9], ['M', 1e6], ['k', 1e3]]) {
+  if (a >= 1e15) return x.toExponential(digits - 1); // past T: 5.66e+17, never 5.66e+5T
+  for (const [unit, scale] of [['T', 1e12], ['G', 1e9], ['M', 1e6], ['k', 1e3]]) {
     if (a >= scale) return `${(x / scale).toPrecision(digits)}${unit}`;
   }
   return a !== 0 && a < 1e-3 ? x.toExponential(digits - 1) : String(Number(x.toPrecision(digits)));
