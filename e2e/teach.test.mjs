@@ -81,6 +81,10 @@ test('inference up close: the slider redraws, the clamped label\'s error shrinks
   const direction = change >= 0 ? 'falls' : 'rises';
   assert.match(await page.getByTestId('replay-energy-note').textContent(),
     new RegExp(`F ${direction} by ${Math.abs(change).toFixed(0)}%.*label's error shrinks`));
+  // The minibatch's energy per layer leaves out layer 0, which nothing predicts (always 0).
+  const traced = await page.locator('[data-testid=plot-inference-energy] .u-legend .u-series th')
+    .evaluateAll((ths) => ths.map((th) => th.textContent.trim()));
+  assert.deepEqual(traced.filter((t) => t.startsWith('layer')), ['layer 1', 'layer 2', 'layer 3', 'layer 4'], traced.join(', '));
   await page.getByTestId('replay-back').click();
   assert.equal(await replay.getAttribute('data-t'), String(T - 1), 'the step button moves t');
 

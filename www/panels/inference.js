@@ -329,13 +329,16 @@ export function mount(ctx) {
           if (ctx.history.runs[i]?.last) traceNote.textContent = `${name} learns without inference: no energy per step.`;
           return;
         }
+        // A layer with no energy at any step (layer 0, which nothing predicts) is left out.
+        const layers = trace.per_layer.map((e, l) => l).filter((l) => trace.per_layer[l].some((e) => e !== 0));
+        const readout = layers.includes(0) ? '; layer 0\'s energy is the classifier\'s cross-entropy on the latent' : '';
         traceNote.textContent = `${name}: energy of the latest minibatch at each inference step, T = ${trace.total.length - 1}, `
-          + `layers 0–${trace.per_layer.length - 1} numbered as above.`;
-        const positive = [trace.total, ...trace.per_layer].flat().every((e) => e > 0);
+          + `layers numbered as above${readout}.`;
+        const positive = [trace.total, ...layers.map((l) => trace.per_layer[l])].flat().every((e) => e > 0);
         const series = [{ label: 'total', color: INK },
-          ...trace.per_layer.map((_, l) => ({ label: `layer ${l}`, color: LAYER_COLORS[l % LAYER_COLORS.length] }))];
-        traceSlot.show(`${series.length}|${positive}`, series, { x: 'inference step t', y: 'energy', logY: positive, xIntegers: true, height: two ? 180 : 220 })
-          .setData([trace.total.map((_, k) => k), trace.total, ...trace.per_layer]);
+          ...layers.map((l) => ({ label: `layer ${l}`, color: LAYER_COLORS[l % LAYER_COLORS.length] }))];
+        traceSlot.show(`${series.map((x) => x.label).join()}|${positive}`, series, { x: 'inference step t', y: 'energy', logY: positive, xIntegers: true, height: two ? 180 : 220 })
+          .setData([trace.total.map((_, k) => k), trace.total, ...layers.map((l) => trace.per_layer[l])]);
       },
     };
     showEnergy(energySlot, replay, r, two);
