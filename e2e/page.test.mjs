@@ -39,6 +39,8 @@ test('the classification preset passes 80% test accuracy', async () => {
   await trainPast(page, 400, 300_000);
   const acc = await until(async () => metric(page, 'accuracy'), 30_000, 'an evaluation');
   assert.ok(acc > 80, `accuracy ${acc}% after ${await stepOf(page)} steps`);
+  // The confusion matrix counts the whole test split (2,000 digits) and says so.
+  assert.match(await page.getByTestId('confusion-note').textContent(), /^2000 test digits/);
   const rows = await page.getByTestId('belief-replay').locator('[data-testid=replay-layer]').count();
   assert.equal(rows, 5, 'a replay row per layer of 784-128-128-128-10');
   await page.waitForTimeout(800); // let the last visuals arrive before the screenshots

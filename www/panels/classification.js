@@ -100,6 +100,7 @@ export function mount(ctx) {
     return `the probability of each class k, ${equations.html(r)} (${r.words}).`;
   });
   const confusion = el('canvas', { 'data-testid': 'confusion-matrix', class: 'heatmap' });
+  const confusionNote = el('p', { class: 'note', 'data-testid': 'confusion-note' });
   const predictions = el('div', { class: 'predictions', 'data-testid': 'predictions' });
   const preview = el('canvas', { class: 'digit', 'data-testid': 'draw-preview' });
   const answer = el('p', { class: 'answer', 'data-testid': 'draw-prediction' }, 'draw a digit');
@@ -125,7 +126,7 @@ export function mount(ctx) {
     answerBars.replaceChildren();
   };
   body.append(
-    el('div', { class: 'split' }, el('div', {}, el('h3', {}, 'Confusion matrix'), confusion),
+    el('div', { class: 'split' }, el('div', {}, el('h3', {}, 'Confusion matrix'), confusion, confusionNote),
       el('div', {}, el('h3', {}, 'Draw a digit'), el('div', { class: 'drawing' }, pad.canvas,
         el('div', {}, preview, answer, answerBars, button('clear', clearPad, { 'data-testid': 'draw-clear' }), testDigit)), traceEl)),
     el('h3', {}, 'Test digits: true → guess (probability)'), predictions);
@@ -134,7 +135,13 @@ export function mount(ctx) {
 
   ctx.on(REPLY.VISUALS, ({ runs }) => {
     const run = runs[0];
-    if (run?.evaluation?.confusion) drawHeatmap(confusion, run.evaluation.confusion);
+    if (run?.evaluation?.confusion) {
+      drawHeatmap(confusion, run.evaluation.confusion);
+      // Which run, and on how many test digits (its counts add up to them).
+      const n = run.evaluation.confusion.flat().reduce((a, b) => a + b, 0);
+      const whose = runs.length > 1 ? `${ctx.names()[0]}, ` : '';
+      confusionNote.textContent = `${whose}${n} test digits: rows the true digit, columns the guess.`;
+    }
     if (run?.predictions) {
       predictionsView(predictions, run.predictions);
       shown = { images: run.predictions.images.slice(), labels: run.predictions.labels };
