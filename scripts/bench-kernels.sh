@@ -12,7 +12,8 @@ for build in simd128 relaxed; do
   features="+simd128"
   [ "$build" = relaxed ] && features="+simd128,+relaxed-simd"
   echo "[kernels] wasm-pack build bench/kernels ($features)"
-  CARGO_TARGET_DIR=target/kernels-$build RUSTFLAGS="-C target-feature=$features" \
+  # Absolute: wasm-pack runs cargo inside bench/kernels.
+  CARGO_TARGET_DIR="$ROOT/target/kernels-$build" RUSTFLAGS="-C target-feature=$features" \
     RUSTUP_TOOLCHAIN=$toolchain wasm-pack --log-level warn build --release --target web \
     --out-dir pkg-$build --no-typescript --no-pack bench/kernels
 done
