@@ -213,6 +213,10 @@ test('with Bernoulli hidden layers the gradients view compares strict and standa
 test('a drawn digit is classified live', async () => {
   const { page, problems } = await open('?preset=classification&all=1');
   await trainPast(page, 30);
+  // A single tap leaves a dot, which is classified too (it drew nothing before).
+  await page.getByTestId('draw-canvas').click({ position: { x: 112, y: 112 } });
+  await page.getByTestId('draw-prediction').filter({ hasText: /^\d \(/ }).waitFor({ timeout: 10_000 });
+  await page.getByTestId('draw-clear').click();
   await drawOne(page);
   await page.getByTestId('draw-prediction').filter({ hasText: /^\d \(/ }).waitFor({ timeout: 10_000 });
   await page.locator('#panel-classification').screenshot({ path: `${SCREENSHOTS}panel-classification-drawn.png` });

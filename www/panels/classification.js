@@ -56,20 +56,29 @@ function drawPad(ctx, onDigit) {
     const pixels = toMnist(gray, PAD, PAD);
     if (pixels) onDigit(pixels);
   };
-  canvas.addEventListener('pointerdown', (e) => {
-    canvas.setPointerCapture(e.pointerId);
-    last = at(e);
-  });
-  canvas.addEventListener('pointermove', (e) => {
-    if (!last) return;
-    const p = at(e);
+  /** A round-capped stroke from `a` to `b`. */
+  const stroke = (a, b) => {
     g.strokeStyle = '#fff';
     g.lineWidth = PEN;
     g.lineCap = g.lineJoin = 'round';
     g.beginPath();
-    g.moveTo(...last);
-    g.lineTo(...p);
+    g.moveTo(...a);
+    g.lineTo(...b);
     g.stroke();
+  };
+  canvas.addEventListener('pointerdown', (e) => {
+    canvas.setPointerCapture(e.pointerId);
+    last = at(e);
+    // A tap leaves a dot (a zero-length stroke draws nothing).
+    g.fillStyle = '#fff';
+    g.beginPath();
+    g.arc(...last, PEN / 2, 0, 2 * Math.PI);
+    g.fill();
+  });
+  canvas.addEventListener('pointermove', (e) => {
+    if (!last) return;
+    const p = at(e);
+    stroke(last, p);
     last = p;
   });
   const end = () => {
