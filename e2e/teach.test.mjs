@@ -188,6 +188,20 @@ const seen = (page, panel) => page.getByTestId(`seeing-${panel}`).evaluate((line
 /** Waits until panel's line matches `re`. */
 const becomes = (page, panel, re) => until(async () => re.test(await seen(page, panel)), 10_000, `${panel}: ${re}`);
 
+test('comparing two PC runs does not explain PC against a feedforward loss', async () => {
+  const pcPc = await openPageAt('?preset=tplus1');
+  const line = await seen(pcPc.page, 'training');
+  assert.match(line, /Comparing: /);
+  assert.doesNotMatch(line, /feedforward loss/);
+  assert.match(line, /same test digits/);
+  assertClean(assert, pcPc.problems);
+  await pcPc.page.close();
+  const pcBp = await openPageAt('?preset=classification&compare=bp');
+  assert.match(await seen(pcBp.page, 'training'), /a PC loss reads lower than the same network's feedforward loss/);
+  assertClean(assert, pcBp.problems);
+  await pcBp.page.close();
+});
+
 test('the new lines follow the settings: output energy, rule, prediction form', async () => {
   const { page, problems } = await open('?preset=classification');
   assert.match(await seen(page, 'classification'), /p\(k \| x\) = softmax \(μ_L\)_k/);

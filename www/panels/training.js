@@ -23,10 +23,14 @@ function lossSentence(ctx) {
   const runs = ctx.runs();
   const names = ctx.names();
   const each = runs.map((c, i) => `${names[i]} loss: ${LOSS_WORDS[c.rule] ?? 'its training loss'}`);
-  return runs.length > 1
-    ? `Comparing: ${each.join('; ')}. Both measure the output energy, at different beliefs: inference moves the beliefs to explain the clamped data, `
+  if (runs.length < 2) return `${each[0]}. `;
+  // Only a PC run against a BP run reads its loss at other beliefs than the other's.
+  const rules = new Set(runs.map((c) => c.rule));
+  const why = rules.has('pc') && rules.size > 1
+    ? 'Both measure the output energy, at different beliefs: inference moves the beliefs to explain the clamped data, '
       + 'so a PC loss reads lower than the same network\'s feedforward loss would; the test metric below compares like with like. '
-    : `${each[0]}. `;
+    : 'The test metric below compares the runs on the same test digits. ';
+  return `Comparing: ${each.join('; ')}. ${why}`;
 }
 
 /** The evaluation the current experiment is judged by (the first its test measures). */
