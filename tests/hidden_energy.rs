@@ -255,15 +255,15 @@ fn bp_through_inference_refuses_distribution_hidden_layers() {
         momentum: 0.0,
         accumulate_weight_grads: false,
     };
-    let err = pclab::unrolled::unroll(
+    let Err(err) = pclab::unrolled::unroll(
         &net,
         Clamp::both(&x, &y),
         &settings,
         None,
         &mut Flops::default(),
-    )
-    .err()
-    .expect("refused");
+    ) else {
+        panic!("BP through inference accepted a Bernoulli hidden layer");
+    };
     assert!(err.to_string().contains("Gaussian hidden layers"), "{err}");
 }
 
