@@ -115,6 +115,7 @@ test('generation is the top-down prediction chain from a one-hot class', () => {
 test('the trade-off objective weighs the image energy by 1 − λ against λ times the cross-entropy, for both rules', () => {
   const t = tradeoff({ ...base, output_energy: 'gaussian', steps: 20 });
   assert.match(texts(t), /PC: F_λ = \(1 − λ\)F \+ λE_c\(v_0\)/);
+  assert.match(html(t), /<mtext>PC:<\/mtext><mspace width="0.5em"><\/mspace>/, 'a visible space after "PC:" (it read "PC:F")');
   assert.match(texts(t), /BP through inference: \| ℓ = \(1 − λ\)E_L\(x, μ_L\(v_0\(T\)\)\) \| \+ λE_c\(v_0\(T\)\)/);
   assert.match(t.words, /T = 20 steps.*Gaussian/);
   assert.match(tradeoff({ ...base, output_energy: 'bernoulli' }).words, /Bernoulli/);

@@ -13,7 +13,9 @@ const mo = (x, t = x) => piece(`<mo>${escape(x)}</mo>`, t === x ? ` ${x} ` : t);
 /** A bracket that keeps its size (stretchy brackets grow huge around a transpose). */
 const fence = (x) => piece(`<mo stretchy="false">${escape(x)}</mo>`, x);
 const op = (x) => piece(`<mo form="prefix">${escape(x)}</mo>`, `${x} `);
-const text = (x) => piece(`${x.startsWith(' ') ? '<mspace width="0.5em"></mspace>' : ''}<mtext>${escape(x.trim())}</mtext>`, x);
+const space = '<mspace width="0.5em"></mspace>';
+/** Words inside an equation; a leading or trailing space becomes a visible one (MathML drops it). */
+const text = (x) => piece(`${x.startsWith(' ') ? space : ''}<mtext>${escape(x.trim())}</mtext>${x.endsWith(' ') ? space : ''}`, x);
 const row = (...ps) => piece(`<mrow>${ps.map((p) => p.m).join('')}</mrow>`, ps.map((p) => p.t).join(''));
 const sub = (b, s) => piece(`<msub>${b.m}${s.m}</msub>`, `${b.t}_${s.t.length > 1 ? `{${s.t}}` : s.t}`);
 const sup = (b, s) => piece(`<msup>${b.m}${s.m}</msup>`, `${b.t}^${s.t}`);
