@@ -70,6 +70,10 @@ test('the trade-off panel sweeps λ for both rules over seeds; the error bars ar
     const tol = c.metric === 'mse' ? 1e-3 * s.mean : 0.005;
     assert.ok(Math.abs(c.mean - s.mean) <= tol && Math.abs(c.sd - s.sd) <= tol,
       `${c.rule} λ=${c.lambda} ${c.metric}: page ${c.mean} ± ${c.sd}, engine ${s.mean} ± ${s.sd}`);
+    // The text shows the sd to two significant digits (never "± 0.0000" for a small sd).
+    const shownSd = Number(c.text.split('±')[1]);
+    const scale = c.metric === 'accuracy' ? 100 : 1;
+    if (scale * c.sd > 1e-9 * Math.max(1, scale * Math.abs(c.mean))) assert.ok(Math.abs(shownSd / (scale * c.sd) - 1) <= 0.06, `${c.text} for sd ${c.sd}`);
     // By hand from the runs: the mean and sample sd of the seeds.
     const xs = points.filter((p) => p.rule === c.rule && p.lambda === c.lambda).map((p) => p[c.metric]);
     const m = xs.reduce((a, b) => a + b, 0) / xs.length;

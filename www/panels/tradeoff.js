@@ -10,7 +10,14 @@ import * as equations from '../equations.js';
 import { seeingLine } from './seeing.js';
 
 const ruleName = (rule) => runNames([{ rule }], { compare: 'off' })[0];
-const pm = (m, digits, scale = 1) => `${(scale * m.mean).toFixed(digits)} ± ${Number.isFinite(m.sd) ? (scale * m.sd).toFixed(digits) : '–'}`;
+/** mean ± sd: the sd to two significant digits, the mean to the same place (at least `digits` decimals). */
+const pm = (m, digits, scale = 1) => {
+  const [mean, sd] = [scale * m.mean, scale * m.sd];
+  if (!Number.isFinite(sd)) return `${mean.toFixed(digits)} ± –`;
+  // An sd at rounding level (identical seeds) prints as zeros at `digits`.
+  const places = sd > 1e-9 * Math.max(1, Math.abs(mean)) ? Math.min(8, Math.max(digits, 1 - Math.floor(Math.log10(sd)))) : digits;
+  return `${mean.toFixed(places)} ± ${sd.toFixed(places)}`;
+};
 
 /** [lo, hi] around means ± sds, padded by a tenth of the span. */
 function range(values) {
