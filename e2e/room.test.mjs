@@ -138,6 +138,10 @@ test('presentation mode: large type, dark, full width; the normal page has reada
   await normal.page.getByTestId('present').click();
   await until(() => normal.page.url().includes('present=1'), 5000, 'present=1 in the URL');
   assert.equal(await normal.page.getByTestId('present').getAttribute('aria-pressed'), 'true');
+  // and looks pressed: the accent fill, as the play button's.
+  const [pressed, play] = await normal.page.evaluate(() => ['present', 'play'].map((id) =>
+    getComputedStyle(document.querySelector(`[data-testid=${id}]`)).backgroundColor));
+  assert.equal(pressed, play, 'the presentation toggle shows it is on');
   assertClean(assert, normal.problems);
   await normal.page.close();
 
