@@ -82,6 +82,15 @@ test('presets load; bad parameters, prototype names and repeated keys are report
   assert.equal(twice.state.config.steps, 5);
   assert.match(twice.errors.join(' '), /given 2 times/);
   assert.match(readState('?hidden=0x10', engine).errors.join(' '), /hidden/);
+  // The page's own keys too: a flag other than 1/0/true/false, a hidden name that is no setting.
+  const page = readState('?present=2&all=yes&embed=maybe&controls=no&hide=zzz,seed,T', engine);
+  for (const bad of ['present=2', 'all=yes', 'embed=maybe', 'controls=no', 'hide=zzz']) assert.match(page.errors.join(' '), new RegExp(bad), bad);
+  assert.equal(page.errors.length, 5, page.errors.join('\n'));
+  assert.deepEqual([page.view.present, page.view.all, page.view.embed, page.view.controls], [false, false, false, true]);
+  assert.deepEqual(page.view.hide, ['seed', 'steps'], 'names and URL keys, as names');
+  const on = readState('?present=1&all=true&embed=0&controls=false', engine);
+  assert.deepEqual(on.errors, []);
+  assert.deepEqual([on.view.present, on.view.all, on.view.embed, on.view.controls], [true, true, false, false]);
 });
 
 test('an invalid combination is refused by name and leaves a usable config', () => {

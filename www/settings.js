@@ -37,8 +37,16 @@ const PAGE_KEYS = new Set(['preset', 'embed', 'hide', 'bench', 'present', 'panel
 /** Every view (panel name) some experiment of the schema has. */
 export const viewNames = (schema) => [...new Set(schema.experiments.flatMap((e) => e.views))];
 
-/** Whether URL key `key` is on (1 or true). */
-const flag = (params, key) => ['1', 'true'].includes(params.get(key) ?? '');
+const ON = ['1', 'true'];
+const OFF = ['0', 'false'];
+
+/** Whether URL key `key` is on (1 or true); another value is reported and read as off. */
+function flag(params, key, errors) {
+  const text = params.get(key);
+  if (text === null || ON.includes(text)) return text !== null;
+  if (!OFF.includes(text)) errors.push(`Ignored ${key}=${text}: 1 or 0 (true or false).`);
+  return false;
+}
 
 /** A comma-separated URL list, trimmed, without empty items. */
 const list = (text) => (text ?? '').split(',').map((item) => item.trim()).filter(Boolean);
@@ -59,15 +67,22 @@ function readView(params, schema, settings, preset, errors, maxWorkers) {
   });
   const panels = params.has('panels') ? known(list(params.get('panels')), 'panels') : null;
   const [lead] = params.has('lead') ? known(list(params.get('lead')), 'lead') : [preset?.lead];
+  const hide = list(params.get('hide')).filter((h) => {
+    if (settings.has(h)) return true;
+    errors.push(`Ignored hide=${h}: not a setting's name or URL key.`);
+    return false;
+  });
+  const controls = params.get('controls');
+  if (controls !== null && !ON.includes(controls) && !OFF.includes(controls)) errors.push(`Ignored controls=${controls}: 1 or 0 (true or false).`);
   return {
-    embed: flag(params, 'embed'),
-    hide: list(params.get('hide')).map((h) => settings.get(h)?.name ?? h),
+    embed: flag(params, 'embed', errors),
+    hide: hide.map((h) => settings.get(h).name),
     preset: preset?.name ?? null,
-    bench: flag(params, 'bench'),
-    present: flag(params, 'present'),
+    bench: flag(params, 'bench', errors),
+    present: flag(params, 'present', errors),
     panels,
-    controls: !['0', 'false'].includes(params.get('controls') ?? ''),
-    all: flag(params, 'all'),
+    controls: !OFF.includes(controls ?? ''),
+    all: flag(params, 'all', errors),
     lead: lead ?? null,
     workers: readWorkers(params.get('workers'), maxWorkers, errors),
   };
