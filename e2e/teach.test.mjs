@@ -92,6 +92,9 @@ test('inference up close: the slider redraws, the clamped label\'s error shrinks
   await page.getByTestId('replay-free').click();
   assert.equal(await replay.getAttribute('data-mode'), 'free');
   assert.match(await page.getByTestId('replay-energy-note').textContent(), /Flat: .*entropy of the free label/);
+  // Every error is 0 here, and the colour scale says so instead of ±1.00e-12.
+  const legends = await page.locator('#panel-inference [data-testid=replay-layer] [data-testid=diverging-legend]').allTextContents();
+  assert.ok(legends.length >= 4 && legends.every((t) => /error: 0 at every unit and step/.test(t)), legends.join(' | '));
   await page.getByTestId('replay-clamped').click();
   await setT(page, 3);
   await page.waitForTimeout(300); // let the chart's marker draw

@@ -296,7 +296,7 @@ export function mount(ctx) {
         el('div', { class: 'layer-name' }, el('strong', {}, `layer ${l}`),
           el('span', {}, `${ROLE_WORDS[role]} · ${replay.sizes[l]} units`), state, numbers),
         el('div', { class: 'layer-cells' }, cells),
-        l > 0 ? divergingLegend(scales.error.max, { label: 'error' }) : null);
+        l > 0 ? errorLegend(scales.error.max) : null);
       rows.push({ l, role, node: row, canvases, scales, numbers });
     }
     layers.replaceChildren(...rows.map((x) => x.node));
@@ -412,6 +412,11 @@ export function mount(ctx) {
     else showTraces();
   });
 }
+
+/** The error colour scale, or a plain word where every error is 0 (no scale of ±10⁻¹²). */
+const errorLegend = (max) => (max > 1e-12
+  ? divergingLegend(max, { label: 'error' })
+  : el('span', { class: 'legend', 'data-testid': 'diverging-legend' }, 'error: 0 at every unit and step (white)'));
 
 /** A canvas with its caption. */
 const figure = (canvas, caption) => el('figure', {}, canvas, el('figcaption', {}, caption));
