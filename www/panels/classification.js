@@ -162,7 +162,7 @@ export function mount(ctx) {
     answer.textContent = `${label} (${(100 * probabilities[label]).toFixed(1)}%)`;
     answerBars.replaceChildren(bars(probabilities, label));
     if (energies?.length) {
-      trace.show('draw', [{ label: 'energy of your digit', color: RUN_COLORS[0] }], { x: 'inference step t', y: 'energy', height: 150 })
+      trace.show('draw', [{ label: 'energy of your digit', color: RUN_COLORS[0] }], { x: 'inference step t', y: 'energy', height: 150, xIntegers: true })
         .setData([energies.map((_, t) => t), energies]);
     }
   });
