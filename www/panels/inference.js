@@ -139,7 +139,8 @@ export function mount(ctx) {
   stylesheet(new URL('./inference.css', import.meta.url));
   const { section, tools, body } = panel({ name: 'inference', title: 'Inference',
     help: 'Inference settles the beliefs: each step moves every free belief v_l downhill on the energy F, '
-      + 'so predictions come to match beliefs and the prediction errors ε_l shrink. Below: one digit up close '
+      + 'so predictions come to match beliefs and the prediction errors ε_l shrink (with momentum a step can overshoot, '
+      + 'and F rise for a step or two, before it falls again). Below: one digit up close '
       + '(side by side for each run when comparing), then the energy of the latest training minibatch at every step.' });
   seeingLine(ctx, section, (config) => `${equations.html(equations.inference(config))} `
     + `(${equations.inference(config).words}), with ${equations.html({ lines: equations.energy(config).lines.slice(0, 1) })}.`);
