@@ -36,6 +36,8 @@ test('the VAE panel shows the engine\'s BP and PC numbers, reconstructions and d
   const panel = page.locator('#panel-vae');
   assert.match(await page.getByTestId('seeing-vae').textContent(), /^What am I seeing: .*F = −ELBO/);
 
+  // No empty digit strips before the first run.
+  assert.equal(await page.getByTestId('vae-digits').isVisible(), false);
   // A bad input is refused with the engine's bound in the message.
   await page.getByTestId('vae-steps').fill('0');
   await page.getByTestId('vae-train').click();
@@ -47,6 +49,7 @@ test('the VAE panel shows the engine\'s BP and PC numbers, reconstructions and d
   await page.getByTestId('vae-train').click();
   const table = page.getByTestId('vae-table');
   await table.waitFor({ timeout: 120_000 });
+  assert.equal(await page.getByTestId('vae-digits').isVisible(), true);
   const shown = await table.locator('td').evaluateAll((tds) => tds.map((td) => ({
     rule: td.dataset.rule, metric: td.dataset.metric, value: Number(td.dataset.value), text: td.textContent,
   })));

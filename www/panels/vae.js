@@ -57,8 +57,9 @@ export function mount(ctx) {
     ctx.send({ type: REQUEST.VAE, steps: n, seed: s, images: Math.min(IMAGES, limits.max_images) });
   };
   const go = button('train both', train, { 'data-testid': 'vae-train' });
-  body.append(el('div', { class: 'row' }, steps.node, seed.node, go), chartEl, out,
-    digits.node, ...recon.map((r) => r.node), ...samples.map((r) => r.node));
+  // The strips appear with the first result: no empty placeholders before a run.
+  const strips = el('div', { hidden: true }, digits.node, ...recon.map((r) => r.node), ...samples.map((r) => r.node));
+  body.append(el('div', { class: 'row' }, steps.node, seed.node, go), chartEl, out, strips);
   tools.append(pngButton(() => slot.chart?.canvas, 'pclab-vae.png'));
 
   ctx.on(REPLY.PROGRESS, ({ task, stopped }) => {
@@ -69,6 +70,7 @@ export function mount(ctx) {
     slot.show('vae', series, { x: 'training step', y: 'test reconstruction MSE', xIntegers: true })
       .setData(align(RULES.map(([rule]) => [history.map((p) => p.step), history.map((p) => p[rule].mse)])));
     out.replaceChildren(table(history[history.length - 1]));
+    strips.hidden = false;
     const part = (a, k) => a.subarray(k * images * 784, (k + 1) * images * 784);
     drawDigits(digits.canvas, part(reconstructions, 0), { cols: images });
     recon.forEach((r, k) => drawDigits(r.canvas, part(reconstructions, k + 1), { cols: images }));
