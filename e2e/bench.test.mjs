@@ -41,6 +41,9 @@ test('the trade-off panel sweeps λ for both rules over seeds; the error bars ar
   await page.getByTestId('sweep-lambdas').fill(lambdas.join(','));
   await page.getByTestId('sweep-steps').fill(String(steps));
   await page.getByTestId('sweep-seeds').fill(String(seeds));
+  // Before a sweep: what the button does, not an empty chart.
+  assert.equal(await page.getByTestId('plot-tradeoff').isVisible(), false);
+  assert.match(await page.getByTestId('sweep-waiting').textContent(), /Press sweep/);
   await page.getByTestId('sweep').click();
   const table = page.getByTestId('tradeoff-table');
   await table.waitFor({ timeout: 120_000 });

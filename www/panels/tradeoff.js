@@ -76,13 +76,20 @@ export function mount(ctx) {
     ctx.send({ type: REQUEST.SWEEP, lambdas: ls, seeds: s, steps: n });
   };
   const go = button('sweep', sweep, { 'data-testid': 'sweep' });
-  body.append(el('div', { class: 'row' }, lambdas.node, steps.node, seeds.node, go), chartEl, out);
+  // No empty chart: it appears with the first sweep; until then, what the button does.
+  chartEl.hidden = true;
+  const waiting = el('p', { class: 'note', 'data-testid': 'sweep-waiting' },
+    'Press sweep: for each λ both rules train fresh networks (one per seed), and each lands here as a point, '
+    + 'test accuracy against reconstruction MSE. Training with play shows one λ; the sweep shows them all.');
+  body.append(el('div', { class: 'row' }, lambdas.node, steps.node, seeds.node, go), waiting, chartEl, out);
   tools.append(pngButton(() => slot.chart?.canvas, 'pclab-tradeoff.png'));
 
   ctx.on(REPLY.PROGRESS, ({ task, stopped }) => {
     if (task === 'λ sweep' && stopped) out.textContent = 'The sweep was stopped (pause, reset or new settings).';
   });
   ctx.on(REPLY.TRADEOFF, ({ summary }) => {
+    waiting.hidden = true;
+    chartEl.hidden = false; // shown before drawing, so the chart takes its width
     const rules = [...new Set(summary.map((s) => s.rule))];
     const of = (rule) => summary.filter((s) => s.rule === rule).sort((a, b) => a.mse.mean - b.mse.mean);
     const bars = rules.flatMap((rule, i) => of(rule).map((s) => ({
