@@ -265,6 +265,13 @@ test('on a phone the figure comes before the settings and nothing overflows', as
     assert.ok(panels.y < controls.y, `${preset.name}: panels above the controls`);
     const width = await page.evaluate(() => document.scrollingElement.scrollWidth);
     assert.ok(width <= PHONE.width, `${preset.name}: the page is ${width} px wide`);
+    // Nor does a panel scroll sideways under its clipped equations (the intro's did).
+    const wide = await page.evaluate(() => [...document.querySelectorAll('#panels > .panel:not([hidden])')]
+      .filter((p) => p.scrollWidth > p.clientWidth + 1).map((p) => `${p.dataset.name} ${p.scrollWidth} > ${p.clientWidth}`));
+    const cut = await page.evaluate(() => [...document.querySelectorAll('#panel-intro .intro-equations .eq')]
+      .filter((e) => e.getBoundingClientRect().right > document.querySelector('#panel-intro').getBoundingClientRect().right + 1).length);
+    assert.deepEqual(wide, [], `${preset.name}: panels wider than the phone`);
+    assert.equal(cut, 0, `${preset.name}: intro equations past the panel's edge`);
     assertClean(assert, problems);
     await page.close();
   }
