@@ -60,6 +60,12 @@ test('compare shows both runs in the metric bar, the replay and the receptive fi
   await page.getByTestId('status').filter({ hasText: 'paused' }).waitFor();
   await page.waitForTimeout(1500); // the visuals sent on pause
   const steps = await metric(page, 'step');
+  // In each half-width column a layer's name heads its pictures, even where they wrap
+  // (the label layer's three bar charts stack there).
+  const below = await page.locator('[data-testid=replay-layer]').evaluateAll((rows) => rows
+    .filter((r) => r.querySelector('.layer-name').getBoundingClientRect().top > r.querySelector('.layer-cells').getBoundingClientRect().top + 2)
+    .map((r) => r.dataset.layer));
+  assert.deepEqual(below, [], 'no layer name below its first picture');
 
   // The metric bar: each run's accuracy, labelled by its rule, as the engine reports it
   // at the step of the page's latest evaluation.
