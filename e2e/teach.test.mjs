@@ -210,7 +210,8 @@ test('the new lines follow the settings: output energy, rule, prediction form', 
   assert.match(await seen(page, 'classification'), /p\(k \| x\) = softmax \(μ_L\)_k/);
   assert.match(await seen(page, 'cost'), /FLOPs ≈ B\(4S′T \+ 2n_0n_1 \+ 4S\)/);
   await page.getByTestId('output_energy').selectOption('gaussian');
-  await becomes(page, 'classification', /prediction itself, for the Gaussian.*p\(k \| x\) = μ_L_k/);
+  // A Gaussian label layer gives scores: clipped at 0 and normalised, as the panel shows them.
+  await becomes(page, 'classification', /prediction itself, for the Gaussian.*clipped at 0.*p\(k \| x\) = max \(0 , m_k\)\/Σ_j max \(0 , m_j\) \| m_k = μ_L_k/);
   assert.doesNotMatch(await seen(page, 'classification'), /softmax/);
   await page.getByTestId('rule').selectOption('bp');
   await becomes(page, 'cost', /FLOPs ≈ 6BS/);
