@@ -36,6 +36,7 @@ function showError(message, { settings = false } = {}) {
   $('error').textContent = message;
   errorBox.hidden = false;
   errorBox.dataset.about = settings ? 'settings' : 'other';
+  errorBox.dataset.since = String(nextId); // the first request sent after it
 }
 document.querySelector('.dismiss').addEventListener('click', () => { errorBox.hidden = true; });
 
@@ -259,7 +260,9 @@ function onWorkerMessage({ data }) {
   }
   if (data.type === REPLY.CONFIGURED) {
     ctx.lastGood = ctx.state;
-    if (errorBox.dataset.about === 'settings') errorBox.hidden = true; // new settings are in
+    // New settings are in: a configuration asked for after the refusal (not one already
+    // under way when it was shown) is built.
+    if (errorBox.dataset.about === 'settings' && data.re >= Number(errorBox.dataset.since)) errorBox.hidden = true;
   }
   if ([REPLY.RECORDS, REPLY.VISUALS, REPLY.CONFIGURED, REPLY.MODEL_LOADED].includes(data.type)) showMetrics();
   ctx.emit(data.type, data);
