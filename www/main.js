@@ -30,7 +30,7 @@ const errorBox = document.querySelector('.error-box');
 
 /**
  * Shows `message` in the error box until dismissed; one about `settings` (a control's
- * value not applied) also goes once new settings are applied.
+ * value not applied) also goes once a configuration asked for after it is built.
  */
 function showError(message, { settings = false } = {}) {
   $('error').textContent = message;

@@ -97,7 +97,7 @@ export class Replicas {
       failed = true;
     }
     const last = failed ? applied.catch(() => {}) : applied;
-    last.catch(() => {}); // reported by the slot's next step or free
+    last.catch(() => {}); // reported by the slot's next step (a build or free replaces the runs anyway)
     this.applied.set(slot, last);
     return records();
   }
