@@ -51,6 +51,20 @@ fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result
     serde_json::from_str(&json).map_err(|e| error(format!("invalid {what}: {e}")))
 }
 
+/// `flat` as a JS array: copied into `reuse` when it has `flat`'s length (an array of an
+/// earlier step, handed back: the steps of a split run then allocate no new buffers, whose
+/// fresh pages cost a browser more than the copy), else into a new one. A detached
+/// (transferred) array has length 0 and is not reused.
+fn reused(flat: &[Flat], reuse: Option<js_sys::Float32Array>) -> js_sys::Float32Array {
+    match reuse {
+        Some(array) if array.length() as usize == flat.len() => {
+            array.copy_from(flat);
+            array
+        }
+        _ => js_sys::Float32Array::from(flat),
+    }
+}
+
 fn config_from(value: JsValue) -> Result<Config, JsError> {
     let config: Config = from_js(value, "settings")?;
     config.validate().map_err(error)?;
@@ -219,23 +233,36 @@ impl Lab {
 
     /// Replica `index` of `count`'s contribution to the next step (data parallelism: every
     /// replica of a run draws the same minibatch and learns from its shard of it), as one
-    /// flat array to send to the lead replica.
-    pub fn contribute(&mut self, index: usize, count: usize) -> Result<Vec<Flat>, JsError> {
+    /// flat array to send to the lead replica; written into `reuse` where it fits
+    /// ([`reused`]).
+    pub fn contribute(
+        &mut self,
+        index: usize,
+        count: usize,
+        reuse: Option<js_sys::Float32Array>,
+    ) -> Result<js_sys::Float32Array, JsError> {
         let shard = Shard::new(index, count).map_err(error)?;
-        Ok(self.trainer.contribute(shard).map_err(error)?.to_flat())
+        let flat = self.trainer.contribute(shard).map_err(error)?.to_flat();
+        Ok(reused(&flat, reuse))
     }
 
     /// The sum of every replica's contribution to one step, in the order given (replica
-    /// 0 first), as one flat array for [`Lab::apply`] in every replica.
-    pub fn combine(&self, parts: Vec<js_sys::Float32Array>) -> Result<Vec<Flat>, JsError> {
+    /// 0 first), as one flat array for [`Lab::apply`] in every replica; written into
+    /// `reuse` where it fits ([`reused`]).
+    pub fn combine(
+        &self,
+        parts: Vec<js_sys::Float32Array>,
+        reuse: Option<js_sys::Float32Array>,
+    ) -> Result<js_sys::Float32Array, JsError> {
         let parts: Vec<Vec<Flat>> = parts.iter().map(js_sys::Float32Array::to_vec).collect();
         let parts: Vec<&[Flat]> = parts.iter().map(Vec::as_slice).collect();
-        Contribution::sum_flat(
+        let total = Contribution::sum_flat(
             &parts,
             self.trainer.network(),
             self.trainer.classifier_network(),
         )
-        .map_err(error)
+        .map_err(error)?;
+        Ok(reused(&total, reuse))
     }
 
     /// Applies the sum of the replicas' contributions ([`Lab::combine`]): one optimiser

@@ -272,15 +272,27 @@ fn two_replicas_across_the_boundary_train_like_one_lab() {
         Lab::new(small_config(), DATA, None, None).unwrap(),
         Lab::new(small_config(), DATA, None, None).unwrap(),
     ];
+    // The arrays of a step are handed back to the next, as the page does: written in place.
+    let mut kept: Vec<Option<js_sys::Float32Array>> = vec![None; 3];
+    let reuse = |kept: &mut Option<js_sys::Float32Array>, fresh: js_sys::Float32Array| {
+        if let Some(given) = kept.replace(fresh.clone()) {
+            assert!(
+                js_sys::Object::is(&given, &fresh),
+                "an array was not reused"
+            );
+        }
+        fresh
+    };
     for step in 1..=5 {
         let expected = get(&one.train(1).unwrap(), "loss").as_f64().unwrap();
         let parts: Vec<js_sys::Float32Array> = (0..2)
             .map(|k| {
-                let flat = replicas[k].contribute(k, 2).unwrap();
-                js_sys::Float32Array::from(flat.as_slice())
+                let given = kept[k].clone();
+                reuse(&mut kept[k], replicas[k].contribute(k, 2, given).unwrap())
             })
             .collect();
-        let total = replicas[0].combine(parts).unwrap();
+        let given = kept[2].clone();
+        let total = reuse(&mut kept[2], replicas[0].combine(parts, given).unwrap()).to_vec();
         let losses: Vec<f64> = replicas
             .iter_mut()
             .map(|lab| get(&lab.apply(&total).unwrap(), "loss").as_f64().unwrap())
@@ -298,11 +310,17 @@ fn two_replicas_across_the_boundary_train_like_one_lab() {
 #[wasm_bindgen_test]
 fn malformed_replica_messages_are_errors_not_panics() {
     let mut lab = Lab::new(small_config(), DATA, None, None).unwrap();
-    assert!(message(lab.contribute(2, 2).unwrap_err()).contains("shard"));
-    assert!(message(lab.contribute(0, 0).unwrap_err()).contains("shard"));
-    assert!(lab.combine(vec![]).is_err());
+    assert!(message(lab.contribute(2, 2, None).unwrap_err()).contains("shard"));
+    assert!(message(lab.contribute(0, 0, None).unwrap_err()).contains("shard"));
+    assert!(lab.combine(vec![], None).is_err());
     assert!(message(lab.apply(&[1.0, 2.0, 3.0]).unwrap_err()).contains("malformed"));
-    let mut flat = lab.contribute(0, 1).unwrap();
+    let short = js_sys::Float32Array::new_with_length(3);
+    let fresh = lab.contribute(0, 1, Some(short.clone())).unwrap();
+    assert!(
+        !js_sys::Object::is(&short, &fresh) && fresh.length() > 3,
+        "a short array is not written"
+    );
+    let mut flat = lab.contribute(0, 1, None).unwrap().to_vec();
     flat.pop();
     assert!(lab.apply(&flat).is_err());
     let record = lab.train(1).unwrap();

@@ -16,10 +16,13 @@ function free(slot) {
   ahead.delete(slot);
 }
 
-/** Shard `index` of `count` of every run in `slot`: a function giving the parts or throwing. */
-function draw(slot, index, count) {
+/**
+ * Shard `index` of `count` of every run in `slot`, written into the arrays `reuse` where
+ * they fit: a function giving the parts or throwing.
+ */
+function draw(slot, index, count, reuse = []) {
   try {
-    const parts = labsOf(slot).map((lab) => lab.contribute(index, count));
+    const parts = labsOf(slot).map((lab, i) => lab.contribute(index, count, reuse[i]));
     return () => parts;
   } catch (err) {
     return () => {
@@ -60,7 +63,8 @@ const handlers = {
   apply({ slot, totals, next }) {
     labsOf(slot).forEach((lab, i) => lab.apply(totals[i]));
     const { index, count } = next;
-    return [{}, [], () => ahead.set(slot, { index, count, parts: draw(slot, index, count) })];
+    // The totals are not needed once applied: the next parts are written into them.
+    return [{}, [], () => ahead.set(slot, { index, count, parts: draw(slot, index, count, totals) })];
   },
 };
 

@@ -49,6 +49,9 @@ export class Replicas {
     // replica answers in order, so the next step's parts come after it), only before what
     // follows in that slot.
     this.applied = new Map();
+    // Per slot, this worker's own part and total of the last step, per run: the engine
+    // writes the next step's into them (no new buffers per step).
+    this.kept = new Map();
   }
 
   /**
@@ -57,6 +60,7 @@ export class Replicas {
    */
   async build({ slot = 'run', configs = null, model = null, custom = null }) {
     await this.settle(slot).catch(() => {}); // this slot's runs are replaced anyway
+    this.kept.delete(slot);
     await settled(this.others.map((r) => r.ask({ type: 'build', slot, configs, model, custom })));
   }
 
@@ -70,6 +74,7 @@ export class Replicas {
   /** Frees the replicas' runs in `slot`. */
   async free(slot) {
     await this.settle(slot).catch(() => {}); // the runs go anyway
+    this.kept.delete(slot);
     await settled(this.others.map((r) => r.ask({ type: 'free', slot })));
   }
 
@@ -77,13 +82,17 @@ export class Replicas {
   async step(labs, slot = 'run') {
     const asked = this.others.map((r, k) => r.ask({ type: 'contribute', slot, index: k + 1, count: this.count }));
     // Every replica draws its minibatch: wait for them all, even when this one fails.
-    const own = attempt(() => labs.map((lab) => lab.contribute(0, this.count)));
+    const kept = this.kept.get(slot) ?? { own: [], totals: [] };
+    this.kept.delete(slot); // until this step has succeeded
+    const own = attempt(() => labs.map((lab, i) => lab.contribute(0, this.count, kept.own[i])));
     const parts = await settled(asked);
     await this.settle(slot); // answered before the parts: a replica that failed to apply stops here
-    const totals = labs.map((lab, i) => lab.combine([own()[i], ...parts.map((p) => p.parts[i])]));
-    // Each replica is handed a copy of its own (transferred, not cloned in the message).
+    const totals = labs.map((lab, i) => lab.combine([own()[i], ...parts.map((p) => p.parts[i])], kept.totals[i]));
+    this.kept.set(slot, { own: own(), totals });
+    // Each replica is handed a copy of the totals (transferred, not cloned in the message),
+    // written into the arrays its parts came in.
     const applied = settled(this.others.map((r, k) => {
-      const copy = totals.map((t) => t.slice());
+      const copy = totals.map((t, i) => copyInto(parts[k].parts[i], t));
       // `next`: the replica learns from its shard of the next step right after applying.
       return r.ask({ type: 'apply', slot, totals: copy, next: { index: k + 1, count: this.count } }, copy.map((t) => t.buffer));
     }));
@@ -105,6 +114,13 @@ export class Replicas {
   terminate() {
     for (const r of this.others) r.terminate();
   }
+}
+
+/** `source` copied into `target` where it fits, else into a new array. */
+function copyInto(target, source) {
+  if (target.length !== source.length) return source.slice();
+  target.set(source);
+  return target;
 }
 
 /** Runs `fn` now; returns a function that gives its result or throws its error. */
