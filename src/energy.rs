@@ -25,7 +25,7 @@
 //! `∂E/∂φ = J_m(φ)·∂E/∂v` with the symmetric Jacobian of [`LayerEnergy::mean_tangent`],
 //! which annihilates that constant.
 
-use crate::linalg::{real, Real};
+use crate::linalg::{dot, real, Real};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
@@ -131,24 +131,46 @@ impl LayerEnergy {
 
     /// Writes `m(μ)`, the expected belief under the prediction, into `out`.
     pub fn mean<T: Real>(&self, mu: &DMatrix<T>, out: &mut DMatrix<T>, flops: &mut u64) {
+        let lse = self.log_partition(mu);
+        self.mean_given(mu, &lse, out, flops);
+    }
+
+    /// The categorical's log-partition `lse_i = log Σ_k e^{μ_ik}` of every sample (empty
+    /// for the other distributions): the softmax and the energy both need it.
+    fn log_partition<T: Real>(&self, mu: &DMatrix<T>) -> Vec<T> {
+        match self.distribution {
+            Distribution::Categorical => row_logsumexp(mu),
+            _ => Vec::new(),
+        }
+    }
+
+    /// [`LayerEnergy::mean`] given the log-partition ([`LayerEnergy::log_partition`]).
+    fn mean_given<T: Real>(
+        &self,
+        mu: &DMatrix<T>,
+        lse: &[T],
+        out: &mut DMatrix<T>,
+        flops: &mut u64,
+    ) {
         *flops += 2 * mu.len() as u64;
         out.copy_from(mu);
         match self.distribution {
             Distribution::Gaussian(_) => {}
             Distribution::Bernoulli => out.apply(|x| *x = sigmoid(*x)),
-            Distribution::Categorical => softmax_rows(out),
+            Distribution::Categorical => subtract_and_exp(out, lse),
         }
     }
 
-    /// The prediction error `ε = v − m(μ)`, written into `eps`.
+    /// The prediction error `ε = v − m(μ)`, written into `eps` (given the log-partition).
     fn prediction_error<T: Real>(
         &self,
         mu: &DMatrix<T>,
+        lse: &[T],
         v: &DMatrix<T>,
         eps: &mut DMatrix<T>,
         flops: &mut u64,
     ) {
-        self.mean(mu, eps, flops);
+        self.mean_given(mu, lse, eps, flops);
         *flops += mu.len() as u64;
         eps.zip_apply(v, |e, v| *e = v - *e);
     }
@@ -162,22 +184,18 @@ impl LayerEnergy {
         flops: &mut u64,
     ) -> T {
         let p = self.precision::<T>(mu.nrows(), mu.ncols());
-        self.prediction_error(mu, v, eps, flops);
+        let lse = self.log_partition(mu);
+        self.prediction_error(mu, &lse, v, eps, flops);
         *flops += 2 * mu.len() as u64;
         let half = real::<T>(0.5);
         let sum = match self.distribution {
-            Distribution::Gaussian(_) => eps.iter().fold(T::zero(), |a, &e| a + e * e) * half,
+            Distribution::Gaussian(_) => dot(eps.as_slice(), eps.as_slice()) * half,
             Distribution::Bernoulli => mu
                 .iter()
                 .zip(v.iter())
                 .fold(T::zero(), |a, (&m, &v)| a + softplus(m) - v * m),
             Distribution::Categorical => {
-                let lse = row_logsumexp(mu);
-                let dot = mu
-                    .iter()
-                    .zip(v.iter())
-                    .fold(T::zero(), |a, (&m, &v)| a + v * m);
-                lse.iter().fold(T::zero(), |a, &l| a + l) - dot
+                lse.iter().fold(T::zero(), |a, &l| a + l) - dot(mu.as_slice(), v.as_slice())
             }
         };
         p * sum
@@ -228,7 +246,8 @@ impl LayerEnergy {
         if !self.is_distribution() {
             return self.evaluate(mu, v, eps, flops);
         }
-        self.prediction_error(mu, v, eps, flops);
+        let lse = self.log_partition(mu);
+        self.prediction_error(mu, &lse, v, eps, flops);
         *flops += 7 * mu.len() as u64;
         let xlnx = |x: T| if x > T::zero() { x * x.ln() } else { T::zero() };
         // Not `max`, which is fmax and would turn a NaN into 0.
@@ -238,17 +257,14 @@ impl LayerEnergy {
                 a + at_least_zero(softplus(m) - v * m + xlnx(v) + xlnx(T::one() - v))
             })
         } else {
-            row_logsumexp(mu)
-                .into_iter()
-                .enumerate()
-                .fold(T::zero(), |a, (i, lse)| {
-                    let row = mu
-                        .row(i)
-                        .iter()
-                        .zip(v.row(i).iter())
-                        .fold(lse, |k, (&m, &v)| k + xlnx(v) - v * m);
-                    a + at_least_zero(row)
-                })
+            lse.into_iter().enumerate().fold(T::zero(), |a, (i, lse)| {
+                let row = mu
+                    .row(i)
+                    .iter()
+                    .zip(v.row(i).iter())
+                    .fold(lse, |k, (&m, &v)| k + xlnx(v) - v * m);
+                a + at_least_zero(row)
+            })
         };
         self.precision::<T>(mu.nrows(), mu.ncols()) * sum
     }
@@ -333,11 +349,10 @@ fn row_logsumexp<T: Real>(mu: &DMatrix<T>) -> Vec<T> {
         .collect()
 }
 
-/// Replaces each row by its softmax.
-fn softmax_rows<T: Real>(m: &mut DMatrix<T>) {
-    let lse = row_logsumexp(m);
+/// `m_ik ← e^{m_ik − lse_i}`: each row's softmax, given its log-sum-exp.
+fn subtract_and_exp<T: Real>(m: &mut DMatrix<T>, lse: &[T]) {
     for mut col in m.column_iter_mut() {
-        for (x, &l) in col.iter_mut().zip(&lse) {
+        for (x, &l) in col.iter_mut().zip(lse) {
             *x = (*x - l).exp();
         }
     }

@@ -133,6 +133,23 @@ pub(crate) fn as_f32_mut<T: Real>(m: &mut DMatrix<T>) -> Option<&mut [f32]> {
         .map(DMatrix::as_mut_slice)
 }
 
+/// `Σ_i a_i·b_i`, summed in eight interleaved partial sums: a serial sum is a chain of
+/// dependent additions that does not vectorise (the partial sums round differently from a
+/// serial sum, within the last bits).
+pub(crate) fn dot<T: Real>(a: &[T], b: &[T]) -> T {
+    debug_assert_eq!(a.len(), b.len());
+    let mut partial = [T::zero(); 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail = a8.remainder().iter().zip(b8.remainder());
+    for (x, y) in a8.zip(b8) {
+        for k in 0..8 {
+            partial[k] += x[k] * y[k];
+        }
+    }
+    let tail = tail.fold(T::zero(), |s, (&x, &y)| s + x * y);
+    partial.iter().fold(tail, |s, &p| s + p)
+}
+
 /// Whether every element is finite. Checks blocks of 64 without an early exit inside a
 /// block, so the check vectorises (a plain `all` stops to branch on every element).
 pub(crate) fn all_finite<T: Real>(values: &[T]) -> bool {
@@ -233,7 +250,19 @@ impl<T: Overwrite + Clone> Overwrite for Vec<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::{sigmoid_f32, tanh_f32};
+    use super::{dot, sigmoid_f32, tanh_f32};
+
+    #[test]
+    fn dot_in_partial_sums_is_the_dot_product() {
+        for n in [0, 1, 7, 8, 9, 16, 100, 1283] {
+            let a: Vec<f64> = (0..n).map(|i| ((i * 37 % 101) as f64 - 50.0) / 7.0).collect();
+            let b: Vec<f64> = (0..n).map(|i| ((i * 11 % 53) as f64 - 26.0) / 3.0).collect();
+            let serial: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            let scale: f64 = a.iter().zip(&b).map(|(x, y)| (x * y).abs()).sum();
+            assert!((dot(&a, &b) - serial).abs() <= 1e-14 * scale.max(1.0), "n = {n}");
+        }
+        assert!(dot(&[f32::NAN, 1.0], &[1.0, 1.0]).is_nan());
+    }
 
     /// The distance in units in the last place between two finite f32s of one sign.
     fn ulps(a: f32, b: f32) -> u32 {
