@@ -130,6 +130,22 @@ pub struct Measurement {
     pub flops_per_sample: f64,
 }
 
+impl Measurement {
+    /// The measurement of a workload of `samples` samples and `flops` FLOPs per run from
+    /// the seconds its timed runs took (at least one).
+    pub fn from_runs(name: &'static str, mut times: Vec<f64>, flops: f64, samples: usize) -> Self {
+        times.sort_by(f64::total_cmp);
+        let median = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
+        Measurement {
+            name,
+            runs: times.len(),
+            samples_per_s: samples as f64 / median,
+            gflops_per_s: flops / median / 1e9,
+            flops_per_sample: flops / samples as f64,
+        }
+    }
+}
+
 /// The suite measured one run at a time, so a caller can do other work between runs
 /// (the page yields to pause and reset): each workload runs once to warm up, then
 /// repeatedly (at least 3 times) for about `seconds` by the caller's clock.
@@ -173,16 +189,11 @@ impl Bench {
         let now = clock();
         self.times.push((now - t).max(1e-9));
         if self.times.len() >= 3 && now - self.start >= self.seconds {
-            self.times.sort_by(f64::total_cmp);
-            let median = self.times[self.times.len() / 2];
-            self.results.push(Measurement {
-                name: workload.name,
-                runs: self.times.len(),
-                samples_per_s: workload.samples as f64 / median,
-                gflops_per_s: flops as f64 / median / 1e9,
-                flops_per_sample: flops as f64 / workload.samples as f64,
-            });
-            (self.flops, self.times) = (None, Vec::new());
+            let (name, samples) = (workload.name, workload.samples);
+            let times = std::mem::take(&mut self.times);
+            self.results
+                .push(Measurement::from_runs(name, times, flops as f64, samples));
+            self.flops = None;
         }
         Ok(self.results.len() == self.workloads.len())
     }

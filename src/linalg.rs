@@ -255,11 +255,18 @@ mod tests {
     #[test]
     fn dot_in_partial_sums_is_the_dot_product() {
         for n in [0, 1, 7, 8, 9, 16, 100, 1283] {
-            let a: Vec<f64> = (0..n).map(|i| ((i * 37 % 101) as f64 - 50.0) / 7.0).collect();
-            let b: Vec<f64> = (0..n).map(|i| ((i * 11 % 53) as f64 - 26.0) / 3.0).collect();
+            let a: Vec<f64> = (0..n)
+                .map(|i| ((i * 37 % 101) as f64 - 50.0) / 7.0)
+                .collect();
+            let b: Vec<f64> = (0..n)
+                .map(|i| ((i * 11 % 53) as f64 - 26.0) / 3.0)
+                .collect();
             let serial: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
             let scale: f64 = a.iter().zip(&b).map(|(x, y)| (x * y).abs()).sum();
-            assert!((dot(&a, &b) - serial).abs() <= 1e-14 * scale.max(1.0), "n = {n}");
+            assert!(
+                (dot(&a, &b) - serial).abs() <= 1e-14 * scale.max(1.0),
+                "n = {n}"
+            );
         }
         assert!(dot(&[f32::NAN, 1.0], &[1.0, 1.0]).is_nan());
     }

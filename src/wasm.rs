@@ -563,6 +563,26 @@ pub fn bench_configs() -> Result<JsValue, JsError> {
     to_js(&configs)
 }
 
+/// A benchmark row (without its name) for a workload timed elsewhere, as the engine's
+/// benchmark measures its own: `times_ms` of the timed runs, `flops` and `samples` per run
+/// (the page times the training steps split over its workers).
+#[wasm_bindgen(js_name = benchMeasurement)]
+pub fn bench_measurement(
+    times_ms: Vec<f64>,
+    flops: f64,
+    samples: usize,
+) -> Result<JsValue, JsError> {
+    if times_ms.is_empty() || samples == 0 {
+        return Err(error(
+            "a measurement needs at least one timed run of a workload with samples",
+        ));
+    }
+    let seconds = times_ms.iter().map(|t| (t / 1000.0).max(1e-9)).collect();
+    to_js(&crate::bench::Measurement::from_runs(
+        "", seconds, flops, samples,
+    ))
+}
+
 /// The most replicas (workers) a run's minibatch is split over.
 #[wasm_bindgen(js_name = maxReplicas)]
 pub fn max_replicas() -> usize {

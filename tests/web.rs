@@ -2,8 +2,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use pclab::wasm::{
-    config_schema, default_config, preset_config, run_configs, version, Benchmark, Lab,
-    TradeoffSweep, VaeComparison,
+    bench_measurement, config_schema, default_config, preset_config, run_configs, version,
+    Benchmark, Lab, TradeoffSweep, VaeComparison,
 };
 use wasm_bindgen::{JsError, JsValue};
 use wasm_bindgen_test::*;
@@ -410,4 +410,16 @@ fn the_vae_comparison_trains_in_pieces_within_the_schemas_bounds() {
     assert_eq!(vae.samples(2, 1).unwrap().len(), 2 * 2 * 784);
     assert!(vae.samples(max_images + 1, 1).is_err());
     assert!(vae.reconstructions(0).is_err());
+}
+
+#[wasm_bindgen_test]
+fn a_split_benchmark_row_comes_from_its_median_step() {
+    // Steps of 10, 30 and 20 ms: the median is 20 ms; 100 samples and 2 GFLOP a step.
+    let row = bench_measurement(vec![10.0, 30.0, 20.0], 2e9, 100).unwrap();
+    let number = |key| get(&row, key).as_f64().unwrap();
+    assert_eq!(number("runs"), 3.0);
+    assert!((number("samples_per_s") - 5000.0).abs() < 1e-9);
+    assert!((number("gflops_per_s") - 100.0).abs() < 1e-9);
+    assert!(bench_measurement(vec![], 1.0, 1).is_err());
+    assert!(bench_measurement(vec![1.0], 1.0, 0).is_err());
 }
