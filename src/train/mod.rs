@@ -59,12 +59,14 @@ pub struct Trainer {
     rollback: Option<Box<Rollback>>,
 }
 
-/// What a step changes and a diverging step must undo.
+/// What a step changes and a diverging step must undo: the parameters, the optimisers'
+/// state (Adam's moments and step count), the noise model and the FLOP counter.
 struct Rollback {
     net: Network<F>,
     optimizer: Optimizer<F>,
     classifier: Option<Classifier>,
     noise: Option<NoiseModel>,
+    flops: Flops,
 }
 
 impl Overwrite for Classifier {
@@ -312,7 +314,9 @@ impl Trainer {
 
     /// Applies the sum of every replica's contribution to this step (the whole minibatch's
     /// gradients): one optimiser step of the network (and the classifier). A non-finite
-    /// energy or weight stops with an error and leaves the last finite weights in place.
+    /// energy or weight stops with an error and leaves the run as before this call (its
+    /// parameters, optimiser state, noise model and FLOP count): a later good step gives
+    /// what it gives a run that never saw this one.
     pub fn apply(&mut self, total: &Contribution) -> Result<&StepRecord> {
         self.save_rollback();
         let flops_before = self.flops.total();
@@ -354,6 +358,7 @@ impl Trainer {
                 r.optimizer.overwrite(&self.optimizer);
                 r.classifier.overwrite(&self.classifier);
                 r.noise.overwrite(&self.noise);
+                r.flops = self.flops;
             }
             None => {
                 self.rollback = Some(Box::new(Rollback {
@@ -361,6 +366,7 @@ impl Trainer {
                     optimizer: self.optimizer.clone(),
                     classifier: self.classifier.clone(),
                     noise: self.noise.clone(),
+                    flops: self.flops,
                 }))
             }
         }
@@ -373,6 +379,7 @@ impl Trainer {
             std::mem::swap(&mut self.optimizer, &mut r.optimizer);
             std::mem::swap(&mut self.classifier, &mut r.classifier);
             std::mem::swap(&mut self.noise, &mut r.noise);
+            self.flops = r.flops;
         }
     }
 
