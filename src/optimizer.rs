@@ -3,7 +3,7 @@
 
 use crate::error::{PcError, Result};
 use crate::flops::Flops;
-use crate::linalg::{all_finite, real, Overwrite, Real};
+use crate::linalg::{real, Overwrite, Real};
 use crate::network::Gradients;
 use crate::network::Network;
 use serde::{Deserialize, Serialize};
@@ -139,11 +139,7 @@ impl<T: Real> Optimizer<T> {
                 "gradients do not match the network's parameters".into(),
             ));
         }
-        if grads
-            .blocks
-            .iter()
-            .any(|g| !(all_finite(g.weight.as_slice()) && all_finite(g.bias.as_slice())))
-        {
+        if !grads.is_finite() {
             return Err(PcError::NonFinite("a gradient is NaN or infinite".into()));
         }
         self.step += 1;
@@ -183,6 +179,13 @@ impl<T: Real> Optimizer<T> {
                 *counter += 8 * theta.len() as u64;
                 update(config, t, theta, grad, first, second);
             }
+        }
+        // Finite gradients can still overflow the moments (Adam's g² beyond f32's range),
+        // which would freeze the weights they scale without an error.
+        if !(self.first.iter().chain(&self.second)).all(Gradients::is_finite) {
+            return Err(PcError::NonFinite(
+                "the optimiser's moment estimates overflowed".into(),
+            ));
         }
         Ok(())
     }

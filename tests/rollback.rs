@@ -147,6 +147,23 @@ fn adam_forgets_a_failed_step_its_moments_and_step_count_included() {
     assert_failed_step_leaves_no_trace(c, 3, nan_network_gradient);
 }
 
+/// Finite gradients whose squares overflow f32: Adam's second moment would become ∞ (and
+/// freeze the weights it scales) although the weights stay finite.
+fn squares_overflow(total: &mut Contribution) {
+    for g in &mut total.grads.blocks {
+        g.weight.fill(1e30);
+    }
+}
+
+#[test]
+fn adam_refuses_a_step_that_overflows_its_moment_estimates() {
+    let c = config(
+        "classification",
+        &[("hidden", "32"), ("batch", "50"), ("optimizer", "adam")],
+    );
+    assert_failed_step_leaves_no_trace(c, 3, squares_overflow);
+}
+
 #[test]
 fn sgd_with_momentum_forgets_a_step_that_overflowed_the_weights() {
     let c = config(

@@ -40,6 +40,14 @@ impl<T: Real> Overwrite for Gradients<T> {
 }
 
 impl<T: Real> Gradients<T> {
+    /// Whether every entry is finite.
+    pub fn is_finite(&self) -> bool {
+        (self.blocks.iter()).all(|g| {
+            crate::linalg::all_finite(g.weight.as_slice())
+                && crate::linalg::all_finite(g.bias.as_slice())
+        })
+    }
+
     /// Zero gradients shaped like `net`'s parameters.
     pub fn zeros(net: &Network<T>) -> Self {
         Gradients {
