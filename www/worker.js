@@ -320,7 +320,7 @@ const SPLIT_BENCH_MS = 1000;
  * about SPLIT_BENCH_MS after as long a warm-up (a replica's functions, fresh, run in
  * Chromium's baseline tier for a while), each timed; the engine makes the row.
  */
-async function timeSplit({ name, config }) {
+async function timeSplit({ name, label, config }) {
   const lab = new Lab(config, shipped);
   try {
     await replicas.build({ slot: 'bench', configs: [config] });
@@ -335,7 +335,7 @@ async function timeSplit({ name, config }) {
       times.push(performance.now() - t);
     }
     const row = benchMeasurement(times, flops, config.batch);
-    return { ...row, name: `${name} × ${replicas.count} workers`, workers: replicas.count };
+    return { ...row, name, label, workers: replicas.count };
   } finally {
     lab.free();
     await replicas.free('bench');
