@@ -415,16 +415,17 @@ impl Lab {
     }
 
     /// PC-vs-BP gradient cosines per block for an inference method (`standard`, `strict`,
-    /// `fixed-prediction`, `exact`) at T steps and rate.
+    /// `fixed-prediction`, `exact`) at T steps and rate: an array, `null` where a cosine is
+    /// undefined (a zero gradient).
     #[wasm_bindgen(js_name = gradientCosines)]
     pub fn gradient_cosines(
         &self,
         method: JsValue,
         steps: usize,
         rate: f64,
-    ) -> Result<Vec<f64>, JsError> {
+    ) -> Result<JsValue, JsError> {
         let method: InferenceKind = from_js(method, "inference method")?;
-        inspect::gradient_cosines(&self.trainer, method, steps, rate, 64).map_err(error)
+        to_js(&inspect::gradient_cosines(&self.trainer, method, steps, rate, 64).map_err(error)?)
     }
 
     /// The trained model as JSON.
