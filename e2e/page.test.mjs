@@ -5,9 +5,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { pageOpener, ready, metric, until, assertClean, drawOne, SCREENSHOTS } from './browser.mjs';
-import { initSync, configSchema, presetConfig } from '../www/pkg/pclab.js';
-
-initSync({ module: readFileSync(new URL('../www/pkg/pclab_bg.wasm', import.meta.url)) });
 
 const PRESETS = ['classification', 'compression', 'generation', 'tradeoff', 'gradients', 'tplus1'];
 const PANELS = ['training', 'inference', 'reconstructions', 'classification', 'generation', 'vae', 'gradients', 'tradeoff', 'cost', 'weights'];
@@ -62,15 +59,6 @@ for (const preset of PRESETS.slice(1)) {
     const { page, problems } = await open(`?preset=${preset}`);
     assert.equal(await page.getByTestId('error').isVisible(), false, await page.getByTestId('error').textContent());
     await trainPast(page, 2, 60_000);
-    // A confusion matrix counts the test images the engine's experiment table says (500).
-    const { experiment } = presetConfig(preset);
-    const { test_samples: samples, views } = configSchema().experiments.find((e) => e.name === experiment);
-    const note = page.getByTestId('confusion-note');
-    if (views.includes('classification')) {
-      await until(async () => /test digits/.test(await note.textContent()), 30_000, 'an evaluation');
-      assert.equal(samples, 500);
-      assert.match(await note.textContent(), new RegExp(`^${samples} test digits`));
-    }
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${SCREENSHOTS}preset-${preset}.png`, fullPage: true });
     assertClean(assert, problems);
