@@ -18,7 +18,7 @@ export function mount(ctx) {
   }).join('; ') + '. The table counts every product (2·m·n·k) and every elementwise pass the engine runs.');
   const table = el('table', { class: 'numbers', 'data-testid': 'flops-table' });
   const chartEl = el('div', { class: 'chart', 'data-testid': 'plot-cost' });
-  const bench = el('div');
+  const bench = el('div', { class: 'scroll' });
   const slot = chartSlot(chartEl);
   const measure = button('benchmark', () => {
     bench.textContent = 'measuring…';
@@ -39,7 +39,7 @@ export function mount(ctx) {
   });
   // Each row: the engine's label of its workload, and the workers it was split over.
   const workload = (r) => (r.workers > 1 ? `${r.label}, split over ${r.workers} workers` : r.label);
-  ctx.on(REPLY.BENCH, ({ rows }) => bench.replaceChildren(el('table', { class: 'numbers', 'data-testid': 'bench-table' },
+  ctx.on(REPLY.BENCH, ({ rows }) => bench.replaceChildren(el('table', { class: 'numbers labelled', 'data-testid': 'bench-table' },
     row(['workload', 'samples/s', 'GFLOP/s'], 'th'),
     rows.map((r) => row([workload(r), fmt(r.samples_per_s), r.gflops_per_s.toFixed(1)], 'td',
       { 'data-name': r.name, 'data-workers': r.workers })))));
