@@ -176,6 +176,25 @@ test('fixed-prediction inference with rate 1 matches BP exactly once T ≥ depth
   await page.getByTestId('gradient-tmax').fill('3');
   await page.getByTestId('gradient-compute').click();
   await page.getByTestId('gradient-when').filter({ hasText: `after ${step} training steps` }).waitFor({ timeout: 60_000 });
+  // A loaded model's weights are counted from the load: not the steps of the run before.
+  const save = page.waitForEvent('download');
+  await page.getByTestId('save-model').click();
+  const json = readFileSync(await (await save).path(), 'utf8');
+  await page.getByTestId('load-model').setInputFiles({ name: 'model.json', mimeType: 'application/json', buffer: Buffer.from(json) });
+  await page.getByTestId('data-status').filter({ hasText: 'model loaded' }).waitFor({ timeout: 20_000 });
+  await page.getByTestId('gradient-compute').click();
+  await page.getByTestId('gradient-when').filter({ hasText: /^Computed on the loaded model’s weights after 0 more training steps;/ }).waitFor({ timeout: 60_000 });
+  await stepTo(page, 1);
+  await page.getByTestId('gradient-compute').click();
+  await page.getByTestId('gradient-when').filter({ hasText: /^Computed on the loaded model’s weights after 1 more training step;/ }).waitFor({ timeout: 60_000 });
+  // An undefined cosine (a zero gradient) crosses the wasm boundary as null and shows as
+  // '–', never as a measured 0; a defined one with four decimals.
+  const shown = await page.evaluate(async () => {
+    const { cosineTable } = await import('/www/panels/gradients.js');
+    const table = cosineTable({ ts: [1], variants: { standard: [[null, 0.5]] } });
+    return [...table.querySelectorAll('td[data-variant]')].map((td) => [td.textContent, td.dataset.value ?? null]);
+  });
+  assert.deepEqual(shown, [['–', null], ['0.5000', '0.5']]);
   assertClean(assert, problems);
   await page.close();
 });

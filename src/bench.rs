@@ -9,6 +9,7 @@
 use crate::config::Config;
 use crate::data::{Dataset, Split};
 use crate::error::Result;
+use crate::experiment::Rule;
 use crate::linalg::mul;
 use crate::train::{Trainer, F};
 use nalgebra::DMatrix;
@@ -19,6 +20,9 @@ use rand_chacha::ChaCha8Rng;
 pub struct Workload {
     /// A stable name, e.g. `pc_classification_step`.
     pub name: &'static str,
+    /// What it does, for a reader, e.g. `PC classification step (784-128-128-128-10, T = 8,
+    /// batch 128)`.
+    pub label: String,
     /// Samples processed per run (the batch; the rows of a product's left operand).
     pub samples: usize,
     work: Box<dyn FnMut() -> Result<u64>>,
@@ -46,6 +50,7 @@ fn gemm(name: &'static str, m: usize, k: usize, n: usize) -> Workload {
     let mut out = DMatrix::<F>::zeros(m, n);
     Workload {
         name,
+        label: format!("matrix product ({m}×{k})·({k}×{n})"),
         samples: m,
         work: Box::new(move || {
             let mut flops = 0;
@@ -55,8 +60,13 @@ fn gemm(name: &'static str, m: usize, k: usize, n: usize) -> Workload {
     }
 }
 
-/// One training step (one minibatch) of `config`.
-fn training_step(name: &'static str, config: Config) -> Result<Workload> {
+/// One training step (one minibatch) of `training`'s configuration.
+fn training_step(training: TrainingConfig) -> Result<Workload> {
+    let TrainingConfig {
+        name,
+        label,
+        config,
+    } = training;
     let batch = config.batch;
     let data = Split {
         train: synthetic_dataset(1024, 1)?,
@@ -65,6 +75,7 @@ fn training_step(name: &'static str, config: Config) -> Result<Workload> {
     let mut trainer = Trainer::new(config, data)?;
     Ok(Workload {
         name,
+        label,
         samples: batch,
         work: Box::new(move || Ok(trainer.step()?.flops_step)),
     })
@@ -74,33 +85,69 @@ fn training_step(name: &'static str, config: Config) -> Result<Workload> {
 /// the README compares with the tutorial's own code.
 const TUTORIAL_WIDTH: &[(&str, &str)] = &[("hidden", "128,128,128")];
 
-/// The training workloads: a name, a preset and the settings over it.
+/// The training workloads: a name, what one step is (the start of its label), a preset
+/// and the settings over it.
 type TrainingWorkload = (
+    &'static str,
     &'static str,
     &'static str,
     &'static [(&'static str, &'static str)],
 );
 const TRAINING: [TrainingWorkload; 4] = [
-    ("pc_classification_step", "classification", TUTORIAL_WIDTH),
+    (
+        "pc_classification_step",
+        "PC classification step",
+        "classification",
+        TUTORIAL_WIDTH,
+    ),
     (
         "bp_classification_step",
+        "BP classification step",
         "classification",
         &[("hidden", "128,128,128"), ("rule", "bp")],
     ),
-    ("pc_compression_step", "compression", &[]),
-    ("bp_autoencoder_step", "compression", &[("rule", "bp")]),
+    ("pc_compression_step", "PC decoder step", "compression", &[]),
+    (
+        "bp_autoencoder_step",
+        "BP autoencoder step",
+        "compression",
+        &[("rule", "bp")],
+    ),
 ];
 
-/// The configuration of each training workload, by name (the page times them split over
-/// its workers too).
-pub fn training_configs() -> Result<Vec<(&'static str, Config)>> {
+/// A training workload's configuration, with its stable name and its label.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TrainingConfig {
+    pub name: &'static str,
+    pub label: String,
+    pub config: Config,
+}
+
+/// What a training step of `config` is, from `what`: its layer sizes on MNIST, its
+/// inference steps T (for a rule that infers) and its batch, e.g. `PC classification step
+/// (784-128-128-128-10, T = 8, batch 128)`.
+fn training_label(what: &str, config: &Config) -> String {
+    let sizes: Vec<_> = config.sizes(784, 10).iter().map(usize::to_string).collect();
+    let sizes = sizes.join("-");
+    let steps = match config.rule {
+        Rule::Bp => String::new(),
+        Rule::Pc | Rule::BpThroughInference => format!(", T = {}", config.steps),
+    };
+    format!("{what} ({sizes}{steps}, batch {})", config.batch)
+}
+
+/// The configuration of each training workload (the page times them split over its
+/// workers too).
+pub fn training_configs() -> Result<Vec<TrainingConfig>> {
     TRAINING
         .iter()
-        .map(|&(name, preset, settings)| {
-            Ok((
+        .map(|&(name, what, preset, settings)| {
+            let config = Config::preset(preset)?.with_settings(settings.iter().copied())?;
+            Ok(TrainingConfig {
                 name,
-                Config::preset(preset)?.with_settings(settings.iter().copied())?,
-            ))
+                label: training_label(what, &config),
+                config,
+            })
         })
         .collect()
 }
@@ -113,8 +160,8 @@ pub fn workloads() -> Result<Vec<Workload>> {
         gemm("gemm_128x784x256", 128, 784, 256),
         gemm("gemm_256x256x256", 256, 256, 256),
     ];
-    for (name, config) in training_configs()? {
-        all.push(training_step(name, config)?);
+    for training in training_configs()? {
+        all.push(training_step(training)?);
     }
     Ok(all)
 }
@@ -124,6 +171,7 @@ pub fn workloads() -> Result<Vec<Workload>> {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Measurement {
     pub name: &'static str,
+    pub label: String,
     pub runs: usize,
     pub samples_per_s: f64,
     pub gflops_per_s: f64,
@@ -131,13 +179,20 @@ pub struct Measurement {
 }
 
 impl Measurement {
-    /// The measurement of a workload of `samples` samples and `flops` FLOPs per run from
-    /// the seconds its timed runs took (at least one).
-    pub fn from_runs(name: &'static str, mut times: Vec<f64>, flops: f64, samples: usize) -> Self {
+    /// The measurement of a workload (`name`, `label`) of `samples` samples and `flops`
+    /// FLOPs per run from the seconds its timed runs took (at least one).
+    pub fn from_runs(
+        name: &'static str,
+        label: String,
+        mut times: Vec<f64>,
+        flops: f64,
+        samples: usize,
+    ) -> Self {
         times.sort_by(f64::total_cmp);
         let median = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
         Measurement {
             name,
+            label,
             runs: times.len(),
             samples_per_s: samples as f64 / median,
             gflops_per_s: flops / median / 1e9,
@@ -189,10 +244,14 @@ impl Bench {
         let now = clock();
         self.times.push((now - t).max(1e-9));
         if self.times.len() >= 3 && now - self.start >= self.seconds {
-            let (name, samples) = (workload.name, workload.samples);
             let times = std::mem::take(&mut self.times);
-            self.results
-                .push(Measurement::from_runs(name, times, flops as f64, samples));
+            self.results.push(Measurement::from_runs(
+                workload.name,
+                workload.label.clone(),
+                times,
+                flops as f64,
+                workload.samples,
+            ));
             self.flops = None;
         }
         Ok(self.results.len() == self.workloads.len())

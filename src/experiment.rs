@@ -121,7 +121,15 @@ pub struct Spec {
     pub preset: &'static str,
     /// The views the page shows, the key figure first.
     pub views: &'static [View],
+    /// The test images an evaluation while training uses: `None`, the whole test split;
+    /// `Some(n)`, `n` images spread over it (an estimate, cheap enough to refresh often,
+    /// for the experiments that infer a latent to test).
+    pub test_samples: Option<usize>,
 }
+
+/// The test images an experiment that infers a latent to test is evaluated on while it
+/// trains (see [`Spec::test_samples`]).
+pub const TEST_SAMPLE: usize = 500;
 
 const EVERY_INFERENCE: &[InferenceKind] = &[
     InferenceKind::Standard,
@@ -152,6 +160,7 @@ impl Experiment {
                 rules: &[Rule::Pc, Rule::Bp],
                 inferences: EVERY_INFERENCE,
                 preset: "classification",
+                test_samples: None,
                 views: &[
                     Training,
                     Classification,
@@ -169,6 +178,7 @@ impl Experiment {
                 rules: &[Rule::Pc, Rule::Bp, Rule::BpThroughInference],
                 inferences: STANDARD_ONLY,
                 preset: "compression",
+                test_samples: Some(TEST_SAMPLE),
                 views: &[Reconstructions, Training, Inference, Weights, Cost],
             },
             Experiment::Generate => Spec {
@@ -179,6 +189,7 @@ impl Experiment {
                 rules: &[Rule::Pc, Rule::Bp],
                 inferences: STANDARD_ONLY,
                 preset: "generation",
+                test_samples: Some(TEST_SAMPLE),
                 views: &[
                     Generation,
                     Vae,
@@ -197,6 +208,7 @@ impl Experiment {
                 rules: &[Rule::Pc, Rule::BpThroughInference],
                 inferences: STANDARD_ONLY,
                 preset: "tradeoff",
+                test_samples: Some(TEST_SAMPLE),
                 views: &[
                     Tradeoff,
                     Training,

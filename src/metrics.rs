@@ -10,7 +10,8 @@ use crate::network::Gradients;
 use crate::network::Network;
 use nalgebra::DMatrix;
 
-/// `cos(a, b) = a·b / (‖a‖ ‖b‖)` over all entries; 0 when either is zero.
+/// `cos(a, b) = a·b / (‖a‖ ‖b‖)` over all entries; undefined (NaN, `null` in JSON) when
+/// either is zero: a zero vector has no direction to compare.
 pub fn cosine<T: Real>(a: impl Iterator<Item = T>, b: impl Iterator<Item = T>) -> f64 {
     let (mut dot, mut aa, mut bb) = (0.0, 0.0, 0.0);
     for (x, y) in a.zip(b) {
@@ -20,13 +21,14 @@ pub fn cosine<T: Real>(a: impl Iterator<Item = T>, b: impl Iterator<Item = T>) -
         bb += y * y;
     }
     if aa == 0.0 || bb == 0.0 {
-        0.0
+        f64::NAN
     } else {
         dot / (aa.sqrt() * bb.sqrt())
     }
 }
 
-/// Per block l, the cosine between the PC and BP gradients of `(W_l, b_l)` taken together.
+/// Per block l, the cosine between the PC and BP gradients of `(W_l, b_l)` taken together
+/// (NaN where either is zero).
 pub fn gradient_cosines<T: Real>(pc: &Gradients<T>, bp: &Gradients<T>) -> Vec<f64> {
     pc.blocks
         .iter()

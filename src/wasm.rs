@@ -415,16 +415,17 @@ impl Lab {
     }
 
     /// PC-vs-BP gradient cosines per block for an inference method (`standard`, `strict`,
-    /// `fixed-prediction`, `exact`) at T steps and rate.
+    /// `fixed-prediction`, `exact`) at T steps and rate: an array, `null` where a cosine is
+    /// undefined (a zero gradient).
     #[wasm_bindgen(js_name = gradientCosines)]
     pub fn gradient_cosines(
         &self,
         method: JsValue,
         steps: usize,
         rate: f64,
-    ) -> Result<Vec<f64>, JsError> {
+    ) -> Result<JsValue, JsError> {
         let method: InferenceKind = from_js(method, "inference method")?;
-        inspect::gradient_cosines(&self.trainer, method, steps, rate, 64).map_err(error)
+        to_js(&inspect::gradient_cosines(&self.trainer, method, steps, rate, 64).map_err(error)?)
     }
 
     /// The trained model as JSON.
@@ -545,25 +546,14 @@ impl VaeComparison {
     }
 }
 
-#[derive(Serialize)]
-struct BenchConfig {
-    name: &'static str,
-    config: Config,
-}
-
-/// The configurations of the benchmark's training workloads (the page also times them
-/// split over its workers).
+/// The configurations of the benchmark's training workloads, with their names and labels
+/// (the page also times them split over its workers).
 #[wasm_bindgen(js_name = benchConfigs)]
 pub fn bench_configs() -> Result<JsValue, JsError> {
-    let configs: Vec<BenchConfig> = crate::bench::training_configs()
-        .map_err(error)?
-        .into_iter()
-        .map(|(name, config)| BenchConfig { name, config })
-        .collect();
-    to_js(&configs)
+    to_js(&crate::bench::training_configs().map_err(error)?)
 }
 
-/// A benchmark row (without its name) for a workload timed elsewhere, as the engine's
+/// A benchmark row (without its name and label) for a workload timed elsewhere, as the engine's
 /// benchmark measures its own: `times_ms` of the timed runs, `flops` and `samples` per run
 /// (the page times the training steps split over its workers).
 #[wasm_bindgen(js_name = benchMeasurement)]
@@ -579,7 +569,11 @@ pub fn bench_measurement(
     }
     let seconds = times_ms.iter().map(|t| (t / 1000.0).max(1e-9)).collect();
     to_js(&crate::bench::Measurement::from_runs(
-        "", seconds, flops, samples,
+        "",
+        String::new(),
+        seconds,
+        flops,
+        samples,
     ))
 }
 

@@ -180,7 +180,7 @@ fn splitting_over_workers_pays_where_it_was_measured_to() {
     ];
     let configs = pclab::bench::training_configs().unwrap();
     for (name, pays) in expected {
-        let (_, config) = configs.iter().find(|(n, _)| *n == name).unwrap();
+        let config = &configs.iter().find(|w| w.name == name).unwrap().config;
         let cost = estimate(config, 784, 10);
         let per_weight = cost.step_flops / cost.weights;
         assert_eq!(
@@ -198,4 +198,66 @@ fn splitting_over_workers_pays_where_it_was_measured_to() {
         784,
         10
     ));
+}
+
+#[test]
+fn each_benchmark_workload_is_labelled_with_what_it_runs() {
+    // Written out by hand from the presets: the layer sizes on MNIST, T for a rule that
+    // infers, the batch.
+    let expected = [
+        (
+            "pc_classification_step",
+            "PC classification step (784-128-128-128-10, T = 8, batch 128)",
+        ),
+        (
+            "bp_classification_step",
+            "BP classification step (784-128-128-128-10, batch 128)",
+        ),
+        (
+            "pc_compression_step",
+            "PC decoder step (64-384-784, T = 35, batch 250)",
+        ),
+        (
+            "bp_autoencoder_step",
+            "BP autoencoder step (784-384-64-384-784, batch 250)",
+        ),
+    ];
+    let configs = pclab::bench::training_configs().unwrap();
+    let labels: Vec<_> = configs.iter().map(|w| (w.name, w.label.as_str())).collect();
+    assert_eq!(labels, expected);
+    // The suite's workloads carry the same labels, and their measurements too.
+    let workloads = pclab::bench::workloads().unwrap();
+    let labels: Vec<_> = workloads
+        .iter()
+        .map(|w| (w.name, w.label.clone()))
+        .collect();
+    assert_eq!(
+        labels[..2],
+        [
+            (
+                "gemm_128x784x256",
+                "matrix product (128×784)·(784×256)".to_string()
+            ),
+            (
+                "gemm_256x256x256",
+                "matrix product (256×256)·(256×256)".to_string()
+            ),
+        ]
+    );
+    assert!(labels[2..]
+        .iter()
+        .map(|(n, l)| (*n, l.as_str()))
+        .eq(expected.iter().copied()));
+    let mut tick = 0.0;
+    let workload = workloads.into_iter().nth(1).unwrap();
+    let m = pclab::bench::measure(workload, 0.5, || {
+        tick += 0.25;
+        tick
+    })
+    .unwrap();
+    assert_eq!(
+        (m.name, m.label.as_str()),
+        ("gemm_256x256x256", "matrix product (256×256)·(256×256)")
+    );
+    assert_eq!(m.runs, 3);
 }

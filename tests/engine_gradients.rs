@@ -191,3 +191,40 @@ fn optimisers_follow_torch_update_rules() {
         .is_err());
     assert!(Optimizer::<f64>::new(OptimizerConfig::adam(f64::NAN, 0.0)).is_err());
 }
+
+#[test]
+fn a_cosine_with_a_zero_vector_is_undefined_not_zero() {
+    use pclab::metrics::{cosine, gradient_cosines};
+    // By hand: cos((1, 0), (1, 1)) = 1/√2; opposite vectors −1.
+    let c = cosine([1.0_f64, 0.0].into_iter(), [1.0, 1.0].into_iter());
+    assert!((c - 0.5_f64.sqrt()).abs() < 1e-15, "{c}");
+    let c = cosine([2.0_f64, -1.0].into_iter(), [-4.0, 2.0].into_iter());
+    assert!((c + 1.0).abs() < 1e-15, "{c}");
+    // A zero vector has no direction: NaN (null in JSON, '–' on the page), never 0.
+    assert!(cosine([0.0_f64, 0.0].into_iter(), [1.0, 1.0].into_iter()).is_nan());
+    assert!(cosine([1.0_f64, 1.0].into_iter(), [0.0, 0.0].into_iter()).is_nan());
+    assert_eq!(
+        serde_json::to_string(&[f64::NAN, 0.5]).unwrap(),
+        "[null,0.5]"
+    );
+    // Per block: a block whose PC gradient is zero is undefined, the others measured.
+    let net = Network::<f64>::new(
+        &[3, 4, 2],
+        &[Activation::Tanh, Activation::Identity],
+        PredictionForm::Post,
+        Init::XavierUniform,
+        7,
+    )
+    .unwrap();
+    let mut bp = Gradients::zeros(&net);
+    for block in &mut bp.blocks {
+        block.weight.fill(1.0);
+        block.bias.fill(1.0);
+    }
+    let mut pc = bp.clone();
+    pc.blocks[0].weight.fill(0.0);
+    pc.blocks[0].bias.fill(0.0);
+    let cosines = gradient_cosines(&pc, &bp);
+    assert!(cosines[0].is_nan(), "{cosines:?}");
+    assert!((cosines[1] - 1.0).abs() < 1e-12, "{cosines:?}");
+}

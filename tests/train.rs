@@ -370,3 +370,23 @@ fn every_experiment_starts_from_a_preset_of_its_own_under_which_it_learns() {
     );
     assert!(trainer.last_step().loss > 0.0);
 }
+
+#[test]
+fn the_schema_says_how_many_test_images_each_experiment_is_evaluated_on_while_training() {
+    // What the page's worker used to decide itself: classification counts the whole test
+    // split, the experiments that infer a latent to test a sample of 500 images.
+    let schema = serde_json::to_value(pclab::config::schema()).unwrap();
+    let samples: Vec<_> = schema["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["test_samples"].clone()))
+        .collect();
+    let expected = [
+        ("classify", serde_json::Value::Null),
+        ("compress", 500.into()),
+        ("generate", 500.into()),
+        ("tradeoff", 500.into()),
+    ];
+    assert_eq!(samples, expected);
+}

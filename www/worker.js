@@ -14,9 +14,6 @@ const EVAL_ON_DEMAND_MS = 1000; // pause and step evaluate only when cheaper tha
 const N_RECON = 10;
 const N_PREDICTIONS = 12;
 const N_FIELDS = 40;
-// Experiments that infer a latent to test are evaluated on this many test images spread
-// over the test set (an estimate, refreshed often); classify uses the whole test set.
-const EVAL_SAMPLES = 500;
 
 let schema = null; // the engine's configuration schema
 let shipped = null; // the shipped MNIST bytes
@@ -140,12 +137,18 @@ function sendVisuals(evaluate, re) {
   post({ type: REPLY.VISUALS, re, runs, replaying }, transfer);
 }
 
-/** Every view the run's experiment has (the engine's table), and nothing else. */
+/** The row of the engine's experiment table for `config`'s experiment. */
+const experimentOf = (config) => schema.experiments.find((e) => e.name === config.experiment);
+
+/**
+ * Every view the run's experiment has (the engine's table), and nothing else; evaluated
+ * on as many test images as the table says (null: the whole test split).
+ */
 function visualsOf(lab, config, evaluate) {
-  const { views } = schema.experiments.find((e) => e.name === config.experiment);
+  const { views, test_samples: samples } = experimentOf(config);
   const has = (view) => views.includes(view);
   return {
-    evaluation: evaluate ? lab.evaluate(config.experiment === 'classify' ? undefined : EVAL_SAMPLES) : null,
+    evaluation: evaluate ? lab.evaluate(samples ?? undefined) : null,
     trace: lab.energyTrace(),
     recon: has('reconstructions') ? lab.reconstructions(N_RECON) : null,
     predictions: has('classification') ? lab.predictions(N_PREDICTIONS) : null,
@@ -280,7 +283,8 @@ function gradientJob({ id, ts, rate }) {
 
 /** The λ sweep (both rules, `seeds` seeds per λ), a few training steps per piece. */
 function sweepJob({ id, lambdas, seeds, steps }) {
-  const sweep = new TradeoffSweep(first(), lambdas, seeds, steps, EVAL_SAMPLES);
+  // Tested as the run's experiment is while it trains (a sample of the test split).
+  const sweep = new TradeoffSweep(first(), lambdas, seeds, steps, experimentOf(configs[0]).test_samples);
   return {
     task: 'λ sweep',
     request: REQUEST.SWEEP,
@@ -294,7 +298,7 @@ function sweepJob({ id, lambdas, seeds, steps }) {
 
 /** The VAE comparison (src/vae): BP and PC side by side, a training step per piece. */
 function vaeJob({ id, steps, seed, images }) {
-  const vae = new VaeComparison(first(), steps, seed, EVAL_SAMPLES);
+  const vae = new VaeComparison(first(), steps, seed, experimentOf(configs[0]).test_samples);
   return {
     task: 'VAE',
     request: REQUEST.VAE,
@@ -320,7 +324,7 @@ const SPLIT_BENCH_MS = 1000;
  * about SPLIT_BENCH_MS after as long a warm-up (a replica's functions, fresh, run in
  * Chromium's baseline tier for a while), each timed; the engine makes the row.
  */
-async function timeSplit({ name, config }) {
+async function timeSplit({ name, label, config }) {
   const lab = new Lab(config, shipped);
   try {
     await replicas.build({ slot: 'bench', configs: [config] });
@@ -335,7 +339,7 @@ async function timeSplit({ name, config }) {
       times.push(performance.now() - t);
     }
     const row = benchMeasurement(times, flops, config.batch);
-    return { ...row, name: `${name} × ${replicas.count} workers`, workers: replicas.count };
+    return { ...row, name, label, workers: replicas.count };
   } finally {
     lab.free();
     await replicas.free('bench');

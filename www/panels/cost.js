@@ -18,7 +18,7 @@ export function mount(ctx) {
   }).join('; ') + '. The table counts every product (2·m·n·k) and every elementwise pass the engine runs.');
   const table = el('table', { class: 'numbers', 'data-testid': 'flops-table' });
   const chartEl = el('div', { class: 'chart', 'data-testid': 'plot-cost' });
-  const bench = el('div');
+  const bench = el('div', { class: 'scroll' });
   const slot = chartSlot(chartEl);
   const measure = button('benchmark', () => {
     bench.textContent = 'measuring…';
@@ -27,7 +27,7 @@ export function mount(ctx) {
   body.append(table, chartEl, el('div', { class: 'row' }, measure), bench);
   tools.append(pngButton(() => slot.chart?.canvas, 'pclab-cost.png'));
 
-  const row = (cells, tag = 'td') => el('tr', {}, cells.map((c) => el(tag, {}, c)));
+  const row = (cells, tag = 'td', attrs = {}) => el('tr', attrs, cells.map((c) => el(tag, {}, c)));
   ctx.on(REPLY.VISUALS, () => {
     const names = ctx.names();
     const runs = ctx.history.runs;
@@ -37,7 +37,10 @@ export function mount(ctx) {
     slot.show(`${names.join('|')}|${judged.key}`, names.map((n, i) => ({ label: n, color: RUN_COLORS[i], points: true })), { x: 'cumulative FLOPs', y: judged.label })
       .setData(align(runs.map((r) => [r.evalFlops, r[judged.key]])));
   });
-  ctx.on(REPLY.BENCH, ({ rows }) => bench.replaceChildren(el('table', { class: 'numbers', 'data-testid': 'bench-table' },
+  // Each row: the engine's label of its workload, and the workers it was split over.
+  const workload = (r) => (r.workers > 1 ? `${r.label}, split over ${r.workers} workers` : r.label);
+  ctx.on(REPLY.BENCH, ({ rows }) => bench.replaceChildren(el('table', { class: 'numbers labelled', 'data-testid': 'bench-table' },
     row(['workload', 'samples/s', 'GFLOP/s'], 'th'),
-    rows.map((r) => row([r.name, fmt(r.samples_per_s), r.gflops_per_s.toFixed(1)])))));
+    rows.map((r) => row([workload(r), fmt(r.samples_per_s), r.gflops_per_s.toFixed(1)], 'td',
+      { 'data-name': r.name, 'data-workers': r.workers })))));
 }

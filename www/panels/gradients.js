@@ -24,7 +24,8 @@ const layerSeries = (l) => ({ label: `layer ${l}`, color: LAYER_COLORS[(l - 1) %
 /** The variants the engine computed for this run (a run with categorical or Bernoulli hidden layers has no fixed-prediction). */
 const shown = (result) => VARIANTS.filter((v) => v.name in result.variants);
 
-function table(result) {
+/** The cosines as a table: a row per variant and layer, a column per T; '–' where a cosine is undefined (null: a zero gradient). */
+export function cosineTable(result) {
   const { ts, variants } = result;
   const layers = variants[shown(result)[0].name][0].length;
   return el('table', { class: 'numbers', 'data-testid': 'gradient-cosine' },
@@ -54,10 +55,13 @@ export function mount(ctx) {
   const waiting = el('p', { class: 'note', 'data-testid': 'gradient-waiting' },
     'Press compute: PC\'s weight update is compared with BP\'s gradient for T = 1 … the chosen T (runs in pieces; pause stops it).');
   const when = el('p', { class: 'note', 'data-testid': 'gradient-when' });
-  // The training step the weights are at: the cosines are of those weights, not live.
+  // The training step the weights are at (counted from a loaded model's, if loaded): the
+  // cosines are of those weights, not live.
   let step = 0;
-  let askedAt = 0;
-  ctx.on(REPLY.CONFIGURED, () => { step = 0; });
+  let loaded = false;
+  let asked = { step: 0, loaded: false };
+  ctx.on(REPLY.CONFIGURED, () => { step = 0; loaded = false; });
+  ctx.on(REPLY.MODEL_LOADED, () => { step = 0; loaded = true; });
   ctx.on(REPLY.RECORDS, ({ records }) => { step = records[0]?.step ?? step; });
   ctx.on(REPLY.PROGRESS, ({ task, stopped }) => {
     if (task !== 'gradient cosines' || !stopped) return;
@@ -68,7 +72,7 @@ export function mount(ctx) {
     const n = Math.min(50, Math.max(1, Math.round(Number(tMax.input.value)) || 10));
     const r = Number(rate.input.value);
     if (!(r > 0)) return ctx.showError(`gradient rate ${rate.input.value}: must be a positive number.`);
-    askedAt = step;
+    asked = { step, loaded };
     ctx.send({ type: REQUEST.GRADIENTS, ts: Array.from({ length: n }, (_, k) => k + 1), rate: r });
   };
   body.append(el('div', { class: 'row' }, tMax.node, rate.node, button('compute', compute, { 'data-testid': 'gradient-compute' })),
@@ -78,7 +82,8 @@ export function mount(ctx) {
   ctx.on(REPLY.GRADIENTS, ({ result }) => {
     multiples.hidden = false; // shown before drawing, so the charts take their width
     waiting.hidden = true;
-    when.textContent = `Computed on the weights after ${askedAt} training step${askedAt === 1 ? '' : 's'}; `
+    const steps = `${asked.step}${asked.loaded ? ' more' : ''} training step${asked.step === 1 ? '' : 's'}`;
+    when.textContent = `Computed on the ${asked.loaded ? 'loaded model’s weights' : 'weights'} after ${steps}; `
       + 'they do not follow training: press compute again to see how the cosines change.';
     const layers = result.variants[shown(result)[0].name][0].length;
     const series = Array.from({ length: layers }, (_, k) => layerSeries(k + 1));
@@ -91,7 +96,7 @@ export function mount(ctx) {
       c.slot.show(`${layers}|${lo}`, series, { x: 'T (inference steps)', y: 'cosine(PC, BP)', height: 180, yRange: [lo, 1.05] })
         .setData([result.ts, ...columns]);
     }
-    out.replaceChildren(table(result));
+    out.replaceChildren(cosineTable(result));
   });
   if (ctx.view.preset === 'gradients') ctx.on(REPLY.CONFIGURED, compute);
 }
