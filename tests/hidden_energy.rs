@@ -392,9 +392,18 @@ fn the_gradients_view_compares_the_methods_the_hidden_layers_allow() {
     let trainer = Trainer::new(bernoulli, data()).unwrap();
     for v in gradient_variants(trainer.config(), 0.2) {
         let cosines = gradient_cosines(&trainer, v.inference, 3, v.rate, 16).unwrap();
-        assert!(cosines
-            .iter()
-            .all(|c| c.is_finite() && c.abs() <= 1.0 + 1e-9));
+        // Strict inference moves the error one layer down per step: after 3 steps of this
+        // 4-block network the first block's PC gradient is still zero, its cosine undefined.
+        let undefined = usize::from(v.inference == InferenceKind::Strict);
+        assert!(
+            cosines[..undefined].iter().all(|c| c.is_nan()),
+            "{cosines:?}"
+        );
+        assert!(
+            (cosines[undefined..].iter()).all(|c| c.is_finite() && c.abs() <= 1.0 + 1e-9),
+            "{:?}: {cosines:?}",
+            v.inference
+        );
     }
     let refused = gradient_cosines(&trainer, InferenceKind::FixedPrediction, 3, 1.0, 16);
     assert!(refused
