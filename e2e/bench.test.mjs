@@ -36,6 +36,9 @@ test('?bench=1 measures every workload in the worker, then split over two worker
     assert.ok(cells.some(([n, workers]) => n === name && workers === 2), `${name} split over 2 workers`);
   }
   for (const [name, , , , gflops] of cells) assert.ok(Number(gflops) > 0, `${name}: ${gflops} GFLOP/s`);
+  // Never trained: the cost panel says when its chart will appear instead of an empty frame.
+  assert.equal(await page.getByTestId('plot-cost').isVisible(), false);
+  assert.match(await page.getByTestId('cost-waiting').textContent(), /first evaluation/);
   await page.locator('#panel-cost').screenshot({ path: `${SCREENSHOTS}panel-cost-bench.png` });
   assertClean(assert, problems);
   await page.close();

@@ -39,6 +39,10 @@ test('the classification preset passes 80% test accuracy', async () => {
   await trainPast(page, 400, 300_000);
   const acc = await until(async () => metric(page, 'accuracy'), 30_000, 'an evaluation');
   assert.ok(acc > 80, `accuracy ${acc}% after ${await stepOf(page)} steps`);
+  // Evaluated: the cost panel (folded here) plots the metric against compute, not its note.
+  const hidden = (id) => page.getByTestId(id).evaluate((e) => e.hidden);
+  await until(async () => !(await hidden('plot-cost')), 10_000, 'the cost chart');
+  assert.equal(await hidden('cost-waiting'), true);
   // The confusion matrix counts the whole test split (2,000 digits) and says so.
   assert.match(await page.getByTestId('confusion-note').textContent(), /^2000 test digits/);
   const rows = await page.getByTestId('belief-replay').locator('[data-testid=replay-layer]').count();

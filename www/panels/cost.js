@@ -18,13 +18,17 @@ export function mount(ctx) {
   }).join('; ') + '. The table counts every product (2·m·n·k) and every elementwise pass the engine runs.');
   const table = el('table', { class: 'numbers', 'data-testid': 'flops-table' });
   const chartEl = el('div', { class: 'chart', 'data-testid': 'plot-cost' });
+  // Until the first evaluation there is nothing to plot: say when there will be.
+  chartEl.hidden = true;
+  const waiting = el('p', { class: 'note', 'data-testid': 'cost-waiting' },
+    'The test metric against cumulative FLOPs appears here with the first evaluation of the test split, a few seconds into training.');
   const bench = el('div', { class: 'scroll' });
   const slot = chartSlot(chartEl);
   const measure = button('benchmark', () => {
     bench.textContent = 'measuring…';
     ctx.send({ type: REQUEST.BENCH });
   }, { 'data-testid': 'bench' });
-  body.append(table, chartEl, el('div', { class: 'row' }, measure), bench);
+  body.append(table, waiting, chartEl, el('div', { class: 'row' }, measure), bench);
   tools.append(pngButton(() => slot.chart?.canvas, 'pclab-cost.png'));
 
   const row = (cells, tag = 'td', attrs = {}) => el('tr', attrs, cells.map((c) => el(tag, {}, c)));
@@ -33,6 +37,10 @@ export function mount(ctx) {
     const runs = ctx.history.runs;
     table.replaceChildren(row(['run', 'FLOPs / step', 'FLOPs so far', 'samples/s'], 'th'),
       ...runs.map((r, i) => row([names[i], fmt(r.last?.flops_step), fmt(r.last?.flops_total), fmt(r.last?.samples_per_s)])));
+    const evaluated = runs.some((r) => r.evalFlops.length > 0);
+    waiting.hidden = evaluated;
+    chartEl.hidden = !evaluated; // shown before drawing, so the chart takes its width
+    if (!evaluated) return;
     const judged = judgedBy(ctx);
     slot.show(`${names.join('|')}|${judged.key}`, names.map((n, i) => ({ label: n, color: RUN_COLORS[i], points: true })), { x: 'cumulative FLOPs', y: judged.label })
       .setData(align(runs.map((r) => [r.evalFlops, r[judged.key]])));
