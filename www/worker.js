@@ -349,8 +349,8 @@ async function timeSplit({ name, label, config }) {
 /** The benchmark workloads, one run per piece; then those split over every worker. */
 function benchJob({ id }) {
   const bench = new Benchmark(1.0);
-  const configs = benchConfigs();
-  const split = replicas ? SPLIT_BENCH.map((name) => configs.find((w) => w.name === name)) : [];
+  const workloads = benchConfigs(); // not the runs' `configs`
+  const split = replicas ? SPLIT_BENCH.map((name) => workloads.find((w) => w.name === name)) : [];
   const rows = [];
   let engineDone = false;
   return {
