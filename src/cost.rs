@@ -104,9 +104,9 @@ pub fn estimate(config: &Config, pixels: usize, classes: usize) -> Cost {
 /// The FLOPs per exchanged weight below which a step is not worth splitting over workers:
 /// every split step sends its whole gradient between the workers and back, a cost that
 /// grows with S while the compute it divides grows with FLOPs. Measured in Chromium on two
-/// cores (README, Speed): BP classification, `6·B = 768` FLOPs per weight, runs at 0.8–1.2×
-/// on two workers; PC classification (about 1,600) at 1.5×; PC compression (about 36,000)
-/// at 1.8–2.0×.
+/// cores (README, Speed): BP classification, `6·B = 768` FLOPs per weight, runs at 0.7–1.4×
+/// on two workers; PC classification (about 1,600) at 1.5–1.6×; PC compression (about
+/// 36,000) at 1.9–2.1×.
 pub const SPLIT_MIN_FLOPS_PER_WEIGHT: f64 = 1000.0;
 
 /// Whether a step of `config` gains from being split over workers (see
