@@ -5,6 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { pageOpener, ready, metric, until, assertClean, drawOne, SCREENSHOTS } from './browser.mjs';
+import { initSync, Lab, presetConfig, configSchema } from '../www/pkg/pclab.js';
+
+initSync({ module: readFileSync(new URL('../www/pkg/pclab_bg.wasm', import.meta.url)) });
+const shipped = readFileSync(new URL('../www/data/mnist-10k.bin.gz', import.meta.url));
+const { experiments } = configSchema();
 
 const PRESETS = ['classification', 'compression', 'generation', 'tradeoff', 'gradients', 'tplus1'];
 const PANELS = ['training', 'inference', 'reconstructions', 'classification', 'generation', 'vae', 'gradients', 'tradeoff', 'cost', 'weights'];
@@ -54,6 +59,32 @@ test('the classification preset passes 80% test accuracy', async () => {
   }
   await page.locator('#controls').screenshot({ path: `${SCREENSHOTS}panel-controls.png` });
   await page.screenshot({ path: `${SCREENSHOTS}page-classification.png`, fullPage: true });
+  assertClean(assert, problems);
+  await page.close();
+});
+
+test('compression shows its first reconstruction error within a few steps, the engine\'s value', async () => {
+  // The worker evaluates once the training since the last evaluation is three times what
+  // an evaluation costs; before the first, the engine's estimate of that cost in steps.
+  const config = presetConfig('compression');
+  const lab = new Lab(config, shipped);
+  const share = lab.evaluationShare();
+  const { page, problems } = await open('?preset=compression&workers=1');
+  await page.getByTestId('play').click();
+  const mse = page.getByTestId('metric-mse');
+  await until(async () => Number.isFinite(Number(await mse.textContent())), 120_000, 'a reconstruction error');
+  await page.getByTestId('pause').click();
+  const evalStep = Number(await mse.getAttribute('data-eval-step'));
+  const shown = Number(await mse.textContent());
+  assert.ok(evalStep >= 1 && evalStep <= Math.ceil(3 * share) + 2, `first evaluated at step ${evalStep} (an evaluation ≈ ${share.toFixed(2)} steps)`);
+  // The same run trained as far in node (one worker: the same minibatches) and evaluated
+  // on the experiment's test sample: the error the page shows, to its 4 decimals (the page
+  // may run the relaxed-simd build, whose fused multiply-adds round differently).
+  lab.train(evalStep);
+  const samples = experiments.find((e) => e.name === config.experiment).test_samples;
+  const engine = lab.evaluate(samples).mse;
+  lab.free();
+  assert.ok(Math.abs(shown - engine) <= 1e-4 + 1e-3 * engine, `shown ${shown}, engine ${engine}`);
   assertClean(assert, problems);
   await page.close();
 });

@@ -11,6 +11,12 @@
 //!   weight gradient: `≈ B·(4·S'·T + 2·n_0·n_1 + 4·S)` (plus `2·B·S·T` when accumulating);
 //! - BP through inference: the forward inference and its reverse, `≈ 12·B·S·T`.
 //!
+//! An evaluation on N test images ([`evaluation_flops`]) predicts the image's end from the
+//! other: a feedforward pass, `2·N·S`, where the image is the bottom layer (the label read
+//! on top) or the network is a BP autoencoder; else the bottom layer (latent or class) is
+//! inferred with the image clamped on top, T steps in which every block settles, then
+//! predicted from: `≈ N·(4·T + 2)·S`.
+//!
 //! `tests/cost.rs` pins the estimate against the engine's own FLOP counter.
 
 use crate::config::Config;
@@ -99,6 +105,20 @@ pub fn estimate(config: &Config, pixels: usize, classes: usize) -> Cost {
         weights,
         bytes: 4.0 * floats,
     }
+}
+
+/// The floating-point operations of evaluating `config` on `samples` test images of
+/// `pixels` and `classes` classes: `2·N·S` for a feedforward read-out, `N·(4·T + 2)·S`
+/// where the bottom layer is inferred first (module docs).
+pub fn evaluation_flops(config: &Config, pixels: usize, classes: usize, samples: usize) -> f64 {
+    let weights = estimate(config, pixels, classes).weights;
+    let feedforward = config.autoencoder() || config.experiment.spec().bottom == End::Image;
+    let per_weight = if feedforward {
+        2.0
+    } else {
+        4.0 * config.steps as f64 + 2.0
+    };
+    samples as f64 * per_weight * weights
 }
 
 /// The FLOPs per exchanged weight below which a step is not worth splitting over workers:

@@ -216,6 +216,12 @@ impl Lab {
         self.trainer.split_pays()
     }
 
+    /// What an evaluation while training costs in training steps (the engine's cost model).
+    #[wasm_bindgen(js_name = evaluationShare)]
+    pub fn evaluation_share(&self) -> f64 {
+        self.trainer.evaluation_share()
+    }
+
     /// Runs `n` minibatches; returns the last step's record with throughput.
     pub fn train(&mut self, n: usize) -> Result<JsValue, JsError> {
         let start = now_ms();

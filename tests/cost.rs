@@ -4,7 +4,7 @@
 
 use pclab::bench::synthetic_dataset;
 use pclab::config::Config;
-use pclab::cost::{check, estimate, Budget};
+use pclab::cost::{check, estimate, evaluation_flops, Budget};
 use pclab::data::Split;
 use pclab::sweep::{Plan, Sweep};
 use pclab::train::Trainer;
@@ -48,6 +48,34 @@ fn the_estimate_is_within_a_third_of_the_counted_flops() {
             "{preset} {rule}: estimated {estimated:.3e}, counted {counted:.3e}"
         );
     }
+}
+
+#[test]
+fn an_evaluation_costs_its_share_of_a_step_by_hand() {
+    // Compression (64-384-784, T = 35, batch 250): S = 64·384 + 384·784 = 325,632. A step
+    // settles both blocks, 250·(4·35 + 4)·S; an evaluation of the 64 synthetic test images
+    // (under the experiment's 500) infers the latent and decodes, 64·(4·35 + 2)·S.
+    let compression = Trainer::new(config("compression", &[]), data()).unwrap();
+    let expected = (64.0 * 142.0) / (250.0 * 144.0);
+    assert!((compression.evaluation_share() - expected).abs() < 1e-12);
+    assert_eq!(
+        evaluation_flops(&config("compression", &[]), 784, 10, 64),
+        64.0 * 142.0 * 325_632.0
+    );
+    // Classification (784-256-256-256-10, T = 8, batch 128): S = 334,336 of which the
+    // clamped first block holds 200,704. A step: 128·(4·133,632·8 + 2·200,704 + 4·334,336)
+    // = 128·6,014,976; an evaluation of the whole test split (64 images) is a feedforward
+    // pass, 64·2·334,336.
+    let classification = Trainer::new(config("classification", &[]), data()).unwrap();
+    let expected = (64.0 * 668_672.0) / (128.0 * 6_014_976.0);
+    assert!((classification.evaluation_share() - expected).abs() < 1e-12);
+    // The BP autoencoder reads its reconstruction feedforward too.
+    let autoencoder = config("compression", &[("rule", "bp")]);
+    let weights = estimate(&autoencoder, 784, 10).weights;
+    assert_eq!(
+        evaluation_flops(&autoencoder, 784, 10, 10),
+        10.0 * 2.0 * weights
+    );
 }
 
 #[test]

@@ -166,7 +166,10 @@ function showMetrics() {
   };
   for (const [name, value] of Object.entries(cells)) {
     const dd = $(`metric-${name}`);
-    if (runs.length === 1) dd.textContent = value(runs[0]);
+    if (runs.length === 1) {
+      dd.textContent = value(runs[0]);
+      dd.dataset.evalStep = runs[0].evalStep.at(-1) ?? '';
+    }
     else {
       // data-eval-step: the step of the run's latest evaluation (the test metrics' step).
       dd.replaceChildren(...runs.map((run, i) => el('span', { class: 'metric-run', 'data-run': String(i), 'data-eval-step': run.evalStep.at(-1) },

@@ -88,10 +88,11 @@ async function splitOver(runs) {
 const workersUsed = () => (splitRuns ? replicas.count : 1);
 
 /**
- * What an evaluation of the test split is expected to cost: as much as the last one,
- * or before any, about as much as training on that many samples.
+ * What an evaluation of the test split is expected to cost: as much as the last one, or
+ * before any, the engine's estimate in training steps (the lead evaluates alone, so a
+ * step split over the workers counts whole).
  */
-const expectedEvalMs = () => evalMs ?? 10 * stepMs;
+const expectedEvalMs = () => evalMs ?? stepMs * workersUsed() * Math.max(...labs.map((lab) => lab.evaluationShare()));
 const evaluationDue = () => trainMs > 0 && trainMs >= Math.max(VISUALS_MS, EVAL_SHARE * expectedEvalMs());
 const evaluationCheap = () => stepMs > 0 && expectedEvalMs() < EVAL_ON_DEMAND_MS;
 

@@ -189,6 +189,20 @@ impl Trainer {
         crate::cost::split_pays(&self.config, train.pixels_per_image(), train.classes())
     }
 
+    /// What an evaluation while training ([`Spec::test_samples`] test images) costs in
+    /// training steps: its FLOPs over a step's ([`crate::cost::evaluation_flops`]), so a
+    /// caller can refresh the test metric as often as a share of training time allows.
+    ///
+    /// [`Spec::test_samples`]: crate::experiment::Spec::test_samples
+    pub fn evaluation_share(&self) -> f64 {
+        let (train, test) = (&self.data.train, &self.data.test);
+        let (pixels, classes) = (train.pixels_per_image(), train.classes());
+        let spec = self.config.experiment.spec();
+        let samples = spec.test_samples.map_or(test.len(), |n| n.min(test.len()));
+        let step = crate::cost::estimate(&self.config, pixels, classes).step_flops;
+        crate::cost::evaluation_flops(&self.config, pixels, classes, samples) / step
+    }
+
     /// The data this run trains and tests on.
     pub fn data(&self) -> &Split {
         &self.data
