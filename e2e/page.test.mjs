@@ -290,6 +290,15 @@ test('diverging settings stop training with a message; the page recovers', async
   await stepTo(page, 1, 'a step with sane settings');
   assertClean(assert, problems);
   await page.close();
+
+  // Adam at 1e9 keeps every number finite, but its first step moves each weight by about
+  // 1e9, past what f32 resolves: refused at once, the untrained weights kept.
+  const huge = await open('?lr=1e9');
+  await huge.page.getByTestId('play').click();
+  await until(() => huge.page.getByTestId('error').isVisible(), 60_000, 'a divergence message');
+  assert.match(await huge.page.getByTestId('error').textContent(), /diverged at step 1 .*beyond what f32 resolves/);
+  assert.equal(await stepOf(huge.page), 0);
+  await huge.page.close();
 });
 
 test('the training curves switch to a log scale when loss and energy span two orders of magnitude', async () => {

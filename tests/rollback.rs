@@ -129,8 +129,8 @@ fn nan_classifier_gradient(total: &mut Contribution) {
     grads.blocks[0].bias[0] = F::NAN;
 }
 
-/// Huge finite gradients that SGD turns into infinite weights: found by the check of
-/// the weights after the update.
+/// Huge finite gradients that SGD turns into weights far past what f32 resolves: found by
+/// the check of the weights after the update.
 fn huge_gradients(total: &mut Contribution) {
     for g in &mut total.grads.blocks {
         g.weight.fill(F::MAX);
@@ -172,7 +172,7 @@ fn sgd_with_momentum_forgets_a_step_that_overflowed_the_weights() {
             ("hidden", "32"),
             ("batch", "50"),
             ("optimizer", "momentum"),
-            ("lr", "10"),
+            ("lr", "0.1"),
         ],
     );
     assert_failed_step_leaves_no_trace(c, 3, huge_gradients);
@@ -225,4 +225,43 @@ fn adam_at_the_largest_rate_stops_with_the_state_before_the_diverging_step() {
     assert!(err.to_string().contains("diverged"), "{err}");
     assert_same(&state(&trainer), &before, "after the diverging step");
     assert!(trainer.network().validate().is_ok());
+}
+
+/// A rate that keeps every number finite but leaves no information in them (Adam at 10^9
+/// moves every weight by about 10^9, past what f32 resolves): the first step is refused
+/// and the run keeps its initial weights, with the message that it diverged.
+#[test]
+fn adam_at_a_huge_finite_rate_is_refused_at_its_first_step() {
+    let c = config("classification", &[("hidden", "32"), ("lr", "1e9")]);
+    let mut trainer = Trainer::new(c, data()).unwrap();
+    let before = state(&trainer);
+    let err = trainer.step().expect_err("Adam at lr 1e9 must be refused");
+    assert!(err.to_string().contains("diverged at step 1"), "{err}");
+    assert!(
+        err.to_string().contains("beyond what f32 resolves"),
+        "{err}"
+    );
+    assert_same(&state(&trainer), &before, "after the refused step");
+    assert!(trainer.network().largest_parameter() < 1.0);
+}
+
+/// The bound is far from any usual run: every preset's runs, 15 steps at their own rates,
+/// keep every weight under a thousandth of it.
+#[test]
+fn every_presets_weights_stay_far_inside_the_bound() {
+    for preset in pclab::config::presets() {
+        for run in preset.compare.runs(&preset.config).unwrap() {
+            let mut trainer = Trainer::new(run, data()).unwrap();
+            for _ in 0..15 {
+                trainer.step().unwrap();
+            }
+            let largest = trainer.network().largest_parameter();
+            println!("{}: largest parameter {largest:.3}", preset.name);
+            assert!(
+                largest < 1e-3 * pclab::train::MAX_PARAMETER,
+                "{}",
+                preset.name
+            );
+        }
+    }
 }

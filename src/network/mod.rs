@@ -325,6 +325,13 @@ impl<T: Real> Network<T> {
         Ok(())
     }
 
+    /// The largest parameter magnitude, `max |W_l|, |b_l|` over every block (0 for none).
+    pub fn largest_parameter(&self) -> T {
+        (self.blocks.iter())
+            .flat_map(|b| b.weight.iter().chain(b.bias.iter()))
+            .fold(T::zero(), |largest, &p| largest.max(p.abs()))
+    }
+
     /// The number of blocks L.
     pub fn depth(&self) -> usize {
         self.blocks.len()

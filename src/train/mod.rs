@@ -338,11 +338,13 @@ impl Trainer {
         self.flops.learning += total.flops.learning;
         self.flops.bp += total.flops.bp;
         let outcome = self.update(total);
-        let finite = self.net.validate().is_ok()
-            && (self.classifier.iter()).all(|c| c.net.validate().is_ok());
+        let resolved = self.net.validate().is_ok()
+            && within_resolution(&self.net)
+            && (self.classifier.iter())
+                .all(|c| c.net.validate().is_ok() && within_resolution(&c.net));
         let record = &total.record;
         match outcome {
-            Ok(()) if finite && record.loss.is_finite() && record.energy.is_finite() => {
+            Ok(()) if resolved && record.loss.is_finite() && record.energy.is_finite() => {
                 self.step += 1;
                 self.last = StepRecord {
                     step: self.step,
@@ -417,8 +419,9 @@ impl Trainer {
     /// The error of a step that diverged.
     fn diverged(&self) -> PcError {
         PcError::NonFinite(format!(
-            "training diverged at step {} (the energy or a weight became NaN or infinite); \
-             the last finite weights are kept — lower the learning rates",
+            "training diverged at step {} (the energy or a weight became NaN or infinite, or a \
+             weight grew past {MAX_PARAMETER:.1e}, beyond what f32 resolves); the last good \
+             weights are kept — lower the learning rates",
             self.step + 1
         ))
     }
@@ -452,4 +455,16 @@ impl Trainer {
     fn latent_init(&self, b: usize) -> Result<Vec<DMatrix<F>>> {
         latent_init(&self.net, b)
     }
+}
+
+/// The largest parameter magnitude a step may leave: `1/ε` of f32 (2^23 ≈ 8.4·10^6). A
+/// weight past it changes a prediction it feeds in steps (its ulp) of 1 or more, coarser
+/// than the data's whole range, so the prediction errors no longer carry the data: the
+/// step diverged though every number is finite (Adam at a learning rate of 10^9 moves
+/// every weight by about 10^9 in its first step).
+pub const MAX_PARAMETER: F = 1.0 / F::EPSILON;
+
+/// Whether every parameter of `net` is within [`MAX_PARAMETER`].
+fn within_resolution(net: &Network<F>) -> bool {
+    net.largest_parameter() <= MAX_PARAMETER
 }
