@@ -423,3 +423,28 @@ fn a_split_benchmark_row_comes_from_its_median_step() {
     assert!(bench_measurement(vec![], 1.0, 1).is_err());
     assert!(bench_measurement(vec![1.0], 1.0, 0).is_err());
 }
+
+/// An undefined cosine (a zero gradient) crosses the boundary as `null`, not a number:
+/// strict inference moves the error one layer down per step, so after 3 steps of a
+/// 4-block network the first block's PC gradient is still zero.
+#[wasm_bindgen_test]
+fn a_zero_gradients_undefined_cosine_crosses_as_null() {
+    let config = preset_config("classification").unwrap();
+    set(
+        &config,
+        "hidden",
+        js_sys::Array::of3(&16.into(), &16.into(), &16.into()),
+    );
+    set(&config, "batch", 16);
+    let lab = Lab::new(config, DATA, None, None).unwrap();
+    let cosines = js_sys::Array::from(&lab.gradient_cosines("strict".into(), 3, 0.2).unwrap());
+    assert_eq!(cosines.length(), 4);
+    assert!(cosines.get(0).is_null(), "{}", json(&cosines.into()));
+    for l in 1..4 {
+        let c = cosines
+            .get(l)
+            .as_f64()
+            .expect("a defined cosine is a number");
+        assert!(c.abs() <= 1.0 + 1e-9, "block {}: {c}", l + 1);
+    }
+}
