@@ -132,3 +132,34 @@ export async function hostPage(src) {
     close: () => new Promise((ok) => server.close(ok)),
   };
 }
+
+/**
+ * Every digit grid on show, measured in the page: drawDigits' grids (canvas.digits, with
+ * `pixel`, CSS px per digit pixel, from --image-width) and the figures of the rows of
+ * single digits (.digit-row), each with the content box of its panel's body and the
+ * page's largest digit pixel (--pixel-max).
+ */
+export function digitGrids(page) {
+  return page.evaluate(() => {
+    const shown = (e) => e.getClientRects().length > 0;
+    const boxOf = (e) => {
+      const b = e.getBoundingClientRect();
+      return { left: b.left, right: b.right, width: b.width, height: b.height };
+    };
+    const measure = (e, kind, imageWidth) => {
+      const body = e.closest('.panel > .body');
+      const b = body.getBoundingClientRect();
+      const box = boxOf(e);
+      return {
+        kind, id: e.dataset.testid ?? e.closest('[data-testid]')?.dataset.testid, ...box,
+        pixel: imageWidth ? box.width / imageWidth : null,
+        pixelMax: parseFloat(getComputedStyle(e).getPropertyValue('--pixel-max')),
+        panel: { left: b.left + body.clientLeft, right: b.left + body.clientLeft + body.clientWidth, width: body.clientWidth },
+      };
+    };
+    const grids = [...document.querySelectorAll('canvas.digits')].filter(shown)
+      .map((c) => measure(c, 'grid', Number(c.style.getPropertyValue('--image-width'))));
+    const figures = [...document.querySelectorAll('.digit-row > figure')].filter(shown).map((f) => measure(f, 'figure', 0));
+    return [...grids, ...figures];
+  });
+}
