@@ -163,3 +163,18 @@ export function digitGrids(page) {
     return [...grids, ...figures];
   });
 }
+
+/**
+ * At 390×844 (a phone) the page does not scroll sideways and every digit grid and row of
+ * digits on show stays inside its panel.
+ */
+export async function assertDigitsFitPhone(assert, page, what) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  const [scrollWidth, innerWidth] = await page.evaluate(() => [document.scrollingElement.scrollWidth, innerWidth]);
+  assert.ok(scrollWidth <= innerWidth, `${what} on a phone: the page is ${scrollWidth} px wide in ${innerWidth}`);
+  for (const g of await digitGrids(page)) {
+    assert.ok(g.left >= g.panel.left - 0.5 && g.right <= g.panel.right + 0.5,
+      `${what} on a phone: ${g.kind} ${g.id} (${g.left.toFixed(1)}–${g.right.toFixed(1)}) inside its panel (${g.panel.left.toFixed(1)}–${g.panel.right.toFixed(1)})`);
+  }
+}

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { pageOpener, ready, metric, until, assertClean, drawOne, digitGrids, SCREENSHOTS } from './browser.mjs';
+import { pageOpener, ready, metric, until, assertClean, assertDigitsFitPhone, drawOne, digitGrids, SCREENSHOTS } from './browser.mjs';
 
 const PRESETS = ['classification', 'compression', 'generation', 'tradeoff', 'gradients', 'tplus1'];
 const PANELS = ['training', 'inference', 'reconstructions', 'classification', 'generation', 'vae', 'gradients', 'tradeoff', 'cost', 'weights'];
@@ -77,14 +77,7 @@ async function assertGridsFit(page, preset) {
     assert.ok(g.pixel <= g.pixelMax + 0.01, `${what}: at most ${g.pixelMax}`);
     assert.ok(g.width >= 0.8 * g.panel.width || g.pixel >= g.pixelMax - 0.01 || g.height >= 0.7 * 1080 - 1, `${what}: uses the panel`);
   }
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForTimeout(300);
-  const sideways = await page.evaluate(() => [document.scrollingElement.scrollWidth, innerWidth]);
-  assert.ok(sideways[0] <= sideways[1], `${preset} on a phone: the page is ${sideways[0]} px wide in ${sideways[1]}`);
-  for (const g of await digitGrids(page)) {
-    assert.ok(g.left >= g.panel.left - 0.5 && g.right <= g.panel.right + 0.5,
-      `${preset} on a phone: ${g.kind} ${g.id} (${g.left.toFixed(1)}–${g.right.toFixed(1)}) inside its panel (${g.panel.left}–${g.panel.right})`);
-  }
+  await assertDigitsFitPhone(assert, page, preset);
 }
 
 for (const preset of PRESETS.slice(1)) {

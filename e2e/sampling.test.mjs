@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { pageOpener, metric, until, assertClean, digitGrids, SCREENSHOTS } from './browser.mjs';
+import { pageOpener, metric, until, assertClean, assertDigitsFitPhone, digitGrids, SCREENSHOTS } from './browser.mjs';
 
 const openPageAt = pageOpener();
 const TILE = 28 * 2 + 2; // drawDigits at scale 2 with a 2-pixel gap
@@ -139,10 +139,7 @@ test('sampled generation: samples of a class differ, resample redraws, noise 0 i
   assert.ok(big.pixel > shown['960'].pixel, `larger cells at 1920×1080 (${big.pixel}) than at 960×540 (${shown['960'].pixel})`);
   assert.ok(big.width >= 0.8 * big.panel.width || big.pixel >= big.pixelMax - 0.01,
     `at 1920×1080 the grid spans ${big.width} of ${big.panel.width} px at ${big.pixel} px per digit pixel`);
-  const phone = shown.phone;
-  assert.ok(phone.left >= phone.panel.left - 0.5 && phone.right <= phone.panel.right + 0.5, 'on a phone the grid fits its panel');
-  const [scrollWidth, innerWidth] = await page.evaluate(() => [document.scrollingElement.scrollWidth, innerWidth]);
-  assert.ok(scrollWidth <= innerWidth, `on a phone the page does not scroll sideways (${scrollWidth} in ${innerWidth})`);
+  await assertDigitsFitPhone(assert, page, 'generation');
   assertClean(assert, problems);
   await page.close();
 });
