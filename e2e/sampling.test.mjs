@@ -125,9 +125,9 @@ test('sampled generation: samples of a class differ, resample redraws, noise 0 i
   await noteSays(page, 'seed 1');
   // The grid grows with its panel: larger on a projector than on a slide, and there it
   // spans most of the panel or is as large as it may be; on a phone it fits, and the
-  // labels stay over their columns at every size.
+  // labels stay over their columns at every size (1920×600: as tall as the grid may be).
   const shown = {};
-  for (const [name, viewport] of [['1920', { width: 1920, height: 1080 }], ['960', { width: 960, height: 540 }], ['phone', { width: 390, height: 844 }]]) {
+  for (const [name, viewport] of [['1920', { width: 1920, height: 1080 }], ['960', { width: 960, height: 540 }], ['phone', { width: 390, height: 844 }], ['1920x600', { width: 1920, height: 600 }]]) {
     await page.setViewportSize(viewport);
     await page.waitForTimeout(300);
     shown[name] = await generationGrid(page);
