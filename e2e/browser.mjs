@@ -132,3 +132,49 @@ export async function hostPage(src) {
     close: () => new Promise((ok) => server.close(ok)),
   };
 }
+
+/**
+ * Every digit grid on show, measured in the page: drawDigits' grids (canvas.digits, with
+ * `pixel`, CSS px per digit pixel, from --image-width) and the figures of the rows of
+ * single digits (.digit-row), each with the content box of its panel's body and the
+ * page's largest digit pixel (--pixel-max).
+ */
+export function digitGrids(page) {
+  return page.evaluate(() => {
+    const shown = (e) => e.getClientRects().length > 0;
+    const boxOf = (e) => {
+      const b = e.getBoundingClientRect();
+      return { left: b.left, right: b.right, width: b.width, height: b.height };
+    };
+    const measure = (e, kind, imageWidth) => {
+      const body = e.closest('.panel > .body');
+      const b = body.getBoundingClientRect();
+      const box = boxOf(e);
+      return {
+        kind, id: e.dataset.testid ?? e.closest('[data-testid]')?.dataset.testid, ...box,
+        pixel: imageWidth ? box.width / imageWidth : null,
+        pixelMax: parseFloat(getComputedStyle(e).getPropertyValue('--pixel-max')),
+        panel: { left: b.left + body.clientLeft, right: b.left + body.clientLeft + body.clientWidth, width: body.clientWidth },
+      };
+    };
+    const grids = [...document.querySelectorAll('canvas.digits')].filter(shown)
+      .map((c) => measure(c, 'grid', Number(c.style.getPropertyValue('--image-width'))));
+    const figures = [...document.querySelectorAll('.digit-row > figure')].filter(shown).map((f) => measure(f, 'figure', 0));
+    return [...grids, ...figures];
+  });
+}
+
+/**
+ * At 390×844 (a phone) the page does not scroll sideways and every digit grid and row of
+ * digits on show stays inside its panel.
+ */
+export async function assertDigitsFitPhone(assert, page, what) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  const [scrollWidth, innerWidth] = await page.evaluate(() => [document.scrollingElement.scrollWidth, innerWidth]);
+  assert.ok(scrollWidth <= innerWidth, `${what} on a phone: the page is ${scrollWidth} px wide in ${innerWidth}`);
+  for (const g of await digitGrids(page)) {
+    assert.ok(g.left >= g.panel.left - 0.5 && g.right <= g.panel.right + 0.5,
+      `${what} on a phone: ${g.kind} ${g.id} (${g.left.toFixed(1)}–${g.right.toFixed(1)}) inside its panel (${g.panel.left.toFixed(1)}–${g.panel.right.toFixed(1)})`);
+  }
+}

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { pageOpener, metric, until, assertClean, setReplayT as setT, drawOne, SCREENSHOTS } from './browser.mjs';
+import { pageOpener, metric, until, assertClean, assertDigitsFitPhone, setReplayT as setT, drawOne, SCREENSHOTS } from './browser.mjs';
 import { initSync, Lab, presetConfig, runConfigs, configWithSettings } from '../www/pkg/pclab.js';
 
 initSync({ module: readFileSync(new URL('../www/pkg/pclab_bg.wasm', import.meta.url)) });
@@ -171,6 +171,8 @@ for (const preset of ['compression', 'tradeoff']) {
       await page.locator('#panel-inference').evaluate((s) => s.scrollIntoView());
       await page.screenshot({ path: `${SCREENSHOTS}compare-${preset}-${width}x${height}.png` });
       await page.getByTestId('dynamics').screenshot({ path: `${SCREENSHOTS}compare-${preset}-dynamics-${width}.png` });
+      // Both runs' replays, dynamics strips and receptive fields fit a phone too.
+      if (width === 960) await assertDigitsFitPhone(assert, page, `${preset}, compared`);
       assertClean(assert, problems);
       await page.close();
     }

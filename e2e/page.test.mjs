@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { pageOpener, ready, metric, until, assertClean, drawOne, SCREENSHOTS } from './browser.mjs';
+import { pageOpener, ready, metric, until, assertClean, assertDigitsFitPhone, drawOne, digitGrids, SCREENSHOTS } from './browser.mjs';
 import { initSync, Lab, presetConfig, configSchema } from '../www/pkg/pclab.js';
 
 initSync({ module: readFileSync(new URL('../www/pkg/pclab_bg.wasm', import.meta.url)) });
@@ -89,6 +89,28 @@ test('compression shows its first reconstruction error within a few steps, the e
   await page.close();
 });
 
+/** The digit grid each preset leads with, if any. */
+const KEY_GRID = { compression: 'recon-grid', generation: 'generated' };
+
+/**
+ * On a projector (1920×1080) every digit grid on show spans 80% of its panel's width or is
+ * as large as it may be (--pixel-max per digit pixel, or 70% of the viewport's height);
+ * on a phone (390×844) every grid and row of digits stays inside its panel and the page
+ * does not scroll sideways.
+ */
+async function assertGridsFit(page, preset) {
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.waitForTimeout(300);
+  const grids = (await digitGrids(page)).filter((g) => g.kind === 'grid');
+  if (KEY_GRID[preset]) assert.ok(grids.some((g) => g.id === KEY_GRID[preset]), `${preset} shows ${KEY_GRID[preset]}`);
+  for (const g of grids) {
+    const what = `${preset} ${g.id}: ${g.width.toFixed(1)} of ${g.panel.width} px, ${g.pixel.toFixed(2)} px per digit pixel`;
+    assert.ok(g.pixel <= g.pixelMax + 0.01, `${what}: at most ${g.pixelMax}`);
+    assert.ok(g.width >= 0.8 * g.panel.width || g.pixel >= g.pixelMax - 0.01 || g.height >= 0.7 * 1080 - 1, `${what}: uses the panel`);
+  }
+  await assertDigitsFitPhone(assert, page, preset);
+}
+
 for (const preset of PRESETS.slice(1)) {
   test(`the ${preset} preset loads and trains`, async () => {
     const { page, problems } = await open(`?preset=${preset}`);
@@ -96,6 +118,7 @@ for (const preset of PRESETS.slice(1)) {
     await trainPast(page, 2, 60_000);
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${SCREENSHOTS}preset-${preset}.png`, fullPage: true });
+    await assertGridsFit(page, preset);
     assertClean(assert, problems);
     await page.close();
   });

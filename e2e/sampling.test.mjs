@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { pageOpener, metric, until, assertClean, SCREENSHOTS } from './browser.mjs';
+import { pageOpener, metric, until, assertClean, assertDigitsFitPhone, digitGrids, SCREENSHOTS } from './browser.mjs';
 
 const openPageAt = pageOpener();
 const TILE = 28 * 2 + 2; // drawDigits at scale 2 with a 2-pixel gap
@@ -21,6 +21,32 @@ function tile(page, r, c) {
     for (let y = 0; y < 56; y += 2) for (let x = 0; x < 56; x += 2) out.push(data[(y * 56 + x) * 4]);
     return out;
   }, [r, c, TILE]);
+}
+
+/**
+ * The generation grid as shown: its box, CSS px per digit pixel and panel (digitGrids),
+ * and each column label's centre beside the centre of its column's tiles, both measured.
+ */
+async function generationGrid(page) {
+  const grid = (await digitGrids(page)).find((g) => g.id === 'generated');
+  const columns = await page.getByTestId('sample-columns').evaluate((row, tile) => {
+    const canvas = document.querySelector('[data-testid="generated"]');
+    const box = canvas.getBoundingClientRect();
+    const css = box.width / canvas.width; // CSS px per canvas pixel
+    return [...row.children].map((c, k) => {
+      const b = c.getBoundingClientRect();
+      return { text: c.textContent, mid: (b.left + b.right) / 2, tileMid: box.left + (k * tile + (tile - 2) / 2) * css };
+    });
+  }, TILE);
+  return { ...grid, columns };
+}
+
+/** The column labels over the generation grid are centred over their columns (2 px). */
+function assertLabelsCentred(columns, where) {
+  assert.deepEqual(columns.map((c) => c.text), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'any']);
+  columns.forEach(({ mid, tileMid }, k) => {
+    assert.ok(Math.abs(mid - tileMid) <= 2, `${where}: label ${k} centred over its column (${mid.toFixed(1)} vs ${tileMid.toFixed(1)})`);
+  });
 }
 
 /** The note under the grid once it says `text`. */
@@ -57,17 +83,8 @@ test('sampled generation: samples of a class differ, resample redraws, noise 0 i
   await noteSays(page, 'seed 0');
   const size = await page.getByTestId('generated').evaluate((c) => [c.width, c.height]);
   assert.deepEqual(size, [11 * TILE - 2, 5 * TILE - 2], 'ten classes and the unconditional column across, five samples down');
-  // Column labels over the grid: the classes, then the unconditional column, as wide as it.
-  const columns = await page.getByTestId('sample-columns').evaluate((row) => {
-    const canvas = document.querySelector('[data-testid="generated"]').getBoundingClientRect();
-    const cells = [...row.children].map((c) => { const b = c.getBoundingClientRect(); return { text: c.textContent, mid: (b.left + b.right) / 2 }; });
-    return { cells, left: canvas.left, width: canvas.width };
-  });
-  assert.deepEqual(columns.cells.map((c) => c.text), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'any']);
-  columns.cells.forEach(({ mid }, k) => {
-    const tileMid = columns.left + ((k + 0.5) * TILE - 1) * (columns.width / (11 * TILE - 2));
-    assert.ok(Math.abs(mid - tileMid) < 3, `label ${k} centred over its column (${mid} vs ${tileMid})`);
-  });
+  // Column labels over the grid: the classes, then the unconditional column.
+  assertLabelsCentred((await generationGrid(page)).columns, '1280×800');
   const variances = /σ² of layers 1 to L \(the image\): ([^(]+) \(/.exec(await page.getByTestId('sample-note').textContent())[1];
   assert.equal(variances.split(',').length, 3, 'one learned variance per layer below the class');
 
@@ -106,11 +123,23 @@ test('sampled generation: samples of a class differ, resample redraws, noise 0 i
 
   await page.getByTestId('sample-noise').fill('1');
   await noteSays(page, 'seed 1');
-  for (const [name, viewport] of [['960', { width: 960, height: 540 }], ['phone', { width: 390, height: 844 }]]) {
+  // The grid grows with its panel: larger on a projector than on a slide, and there it
+  // spans most of the panel or is as large as it may be; on a phone it fits, and the
+  // labels stay over their columns at every size (1920×600: as tall as the grid may be).
+  const shown = {};
+  for (const [name, viewport] of [['1920', { width: 1920, height: 1080 }], ['960', { width: 960, height: 540 }], ['phone', { width: 390, height: 844 }], ['1920x600', { width: 1920, height: 600 }]]) {
     await page.setViewportSize(viewport);
     await page.waitForTimeout(300);
+    shown[name] = await generationGrid(page);
+    assertLabelsCentred(shown[name].columns, name);
+    assert.ok(shown[name].pixel <= shown[name].pixelMax + 0.01, `${name}: ${shown[name].pixel} px per digit pixel, at most ${shown[name].pixelMax}`);
     await page.screenshot({ path: `${SCREENSHOTS}sampling-${name}.png` });
   }
+  const big = shown['1920'];
+  assert.ok(big.pixel > shown['960'].pixel, `larger cells at 1920×1080 (${big.pixel}) than at 960×540 (${shown['960'].pixel})`);
+  assert.ok(big.width >= 0.8 * big.panel.width || big.pixel >= big.pixelMax - 0.01,
+    `at 1920×1080 the grid spans ${big.width} of ${big.panel.width} px at ${big.pixel} px per digit pixel`);
+  await assertDigitsFitPhone(assert, page, 'generation');
   assertClean(assert, problems);
   await page.close();
 });

@@ -242,16 +242,26 @@ export function align(tables) {
   return uPlot.join(tables.map((t) => (t[0].length ? t : [[live[0][0][0]], [null]])));
 }
 
+const SCALE = 2; // canvas pixels per digit pixel in drawDigits
+const GAP = 2; // canvas pixels between its tiles
+
+/** The canvas width of a drawDigits grid of `cols` columns. */
+const gridWidth = (cols, scale, gap) => cols * (28 * scale + gap) - gap;
+
 /**
  * Draws `count` 28×28 digits from `pixels` (values in [0,1]) as a grid of `cols`
  * columns, each tile `scale` pixels per digit pixel, ink dark on white; `color(v)` →
  * [r, g, b] colours another scale (e.g. `diverging` for signed weights).
+ * Its size on screen is style.css's (canvas.digits): as wide as its box allows, up to
+ * --pixel-max per digit pixel; the canvas carries its size in digit pixels for that.
  */
-export function drawDigits(canvas, pixels, { count = pixels.length / 784, cols = 10, scale = 2, gap = 2, color = (v) => grey(v) } = {}) {
+export function drawDigits(canvas, pixels, { count = pixels.length / 784, cols = 10, scale = SCALE, gap = GAP, color = (v) => grey(v) } = {}) {
   const rows = Math.ceil(count / cols);
   const tile = 28 * scale + gap;
-  canvas.width = cols * tile - gap;
+  canvas.width = gridWidth(cols, scale, gap);
   canvas.height = Math.max(1, rows * tile - gap);
+  canvas.style.setProperty('--image-width', String(canvas.width / scale));
+  canvas.style.setProperty('--image-height', String(canvas.height / scale));
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
@@ -267,6 +277,19 @@ export function drawDigits(canvas, pixels, { count = pixels.length / 784, cols =
     sctx.putImageData(img, 0, 0);
     ctx.drawImage(small, (k % cols) * tile, Math.floor(k / cols) * tile, 28 * scale, 28 * scale);
   }
+}
+
+/**
+ * Labels over the columns of a drawDigits grid of `cells.length` columns (the same scale
+ * and gap), each centred over its column at whatever width the grid is shown, when the
+ * labels' box is as wide as the grid (.sample-grid): the gaps are the grid's, in percent.
+ */
+export function columnLabels(cells, { scale = SCALE, gap = GAP, ...attrs } = {}) {
+  const labels = el('div', { class: 'column-labels', ...attrs }, cells);
+  // The CSSOM: the CSP allows no style attribute.
+  labels.style.gridTemplateColumns = `repeat(${cells.length}, minmax(0, 1fr))`;
+  labels.style.columnGap = `${(100 * gap) / gridWidth(cells.length, scale, gap)}%`;
+  return labels;
 }
 
 /** Draws a matrix as a heat map with its numbers, rows labelled by `rowLabel`. */

@@ -23,7 +23,7 @@ function bars(probabilities, label) {
 function predictionsView(holder, predictions) {
   const { images, labels, probabilities } = predictions;
   holder.replaceChildren(...labels.map((label, i) => {
-    const canvas = el('canvas', { class: 'digit' });
+    const canvas = el('canvas');
     drawDigits(canvas, images.subarray(i * 784, (i + 1) * 784), { count: 1, cols: 1, scale: 2, gap: 0 });
     const p = probabilities[i];
     const guess = p.indexOf(Math.max(...p));
@@ -110,7 +110,7 @@ export function mount(ctx) {
   });
   const confusion = el('canvas', { 'data-testid': 'confusion-matrix', class: 'heatmap' });
   const confusionNote = el('p', { class: 'note', 'data-testid': 'confusion-note' });
-  const predictions = el('div', { class: 'predictions', 'data-testid': 'predictions' });
+  const predictions = el('div', { class: 'predictions digit-row', 'data-testid': 'predictions' });
   const preview = el('canvas', { class: 'digit', 'data-testid': 'draw-preview' });
   const answer = el('p', { class: 'answer', 'data-testid': 'draw-prediction' }, 'draw a digit');
   const answerBars = el('div');

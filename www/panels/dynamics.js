@@ -62,7 +62,7 @@ export function dynamicsSection() {
     });
     const row = el('div', { class: 'dynamics-run', 'data-testid': 'dynamics-run', 'data-run': String(i) },
       el('div', { class: 'run-name' }, runLabel(name, color), numbers),
-      el('div', { class: 'dynamics-figures' }, figures));
+      el('div', { class: 'dynamics-figures digit-row' }, figures));
     rows.push({ d, numbers });
     return row;
   }

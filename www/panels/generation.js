@@ -1,7 +1,7 @@
 // Panel 6, Generation: samples of every class from the network as a generative model
 // (ancestral sampling from a clamped label, with the noise it learned; src/sampling.rs).
 import { panel, el, button } from '../dom.js';
-import { drawDigits, pngButton } from '../plots.js';
+import { drawDigits, columnLabels, pngButton } from '../plots.js';
 import { REQUEST, REPLY } from '../protocol.js';
 import * as equations from '../equations.js';
 import { seeingLine } from './seeing.js';
@@ -34,9 +34,8 @@ export function mount(ctx) {
   const classes = [...Array.from({ length: CLASSES }, (_, k) => k), null];
   const canvas = el('canvas', { 'data-testid': 'generated', class: 'digits', role: 'img', 'aria-label': 'sampled digits: one column per class, the last with the class drawn from the prior' });
   // The columns' classes above the grid, one cell per column of digits.
-  const labels = el('div', { class: 'column-labels', 'data-testid': 'sample-columns', 'aria-hidden': 'true' },
-    classes.map((k) => el('span', { title: k === null ? 'class drawn from the prior π' : `class ${k} clamped` }, k === null ? 'any' : String(k))));
-  labels.style.gridTemplateColumns = `repeat(${classes.length}, 1fr)`; // the CSSOM: the CSP allows no style attribute
+  const labels = columnLabels(classes.map((k) => el('span', { title: k === null ? 'class drawn from the prior π' : `class ${k} clamped` }, k === null ? 'any' : String(k))),
+    { 'data-testid': 'sample-columns', 'aria-hidden': 'true' });
   const note = el('p', { class: 'note', 'data-testid': 'sample-note' }, 'Train a few steps to see samples.');
   const request = () => ctx.send({ type: REQUEST.GENERATE, classes, count: SAMPLES, noise: Number(noise.value), seed, pixels: pixels.checked });
   noise.addEventListener('input', () => {
@@ -60,7 +59,7 @@ export function mount(ctx) {
     images.forEach((image, c) => {
       for (let r = 0; r < count; r++) grid.set(image.subarray(r * 784, (r + 1) * 784), (r * images.length + c) * 784);
     });
-    drawDigits(canvas, grid, { cols: images.length, scale: 2 });
+    drawDigits(canvas, grid, { cols: images.length });
     const variances = model.variances.map((v) => v.toPrecision(2)).join(', ');
     note.textContent = tau === 0
       ? 'Noise 0: every row is the mean prediction of its class (the deterministic generation); the last column predicts from the class frequencies π.'

@@ -296,7 +296,7 @@ export function mount(ctx) {
       const row = el('div', { class: 'layer', 'data-testid': 'replay-layer', 'data-layer': String(l), 'data-role': role },
         el('div', { class: 'layer-name' }, el('strong', {}, `layer ${l}`),
           el('span', {}, `${ROLE_WORDS[role]} · ${replay.sizes[l]} units`), state, numbers),
-        el('div', { class: 'layer-cells' }, cells),
+        el('div', { class: 'layer-cells digit-row' }, cells),
         l > 0 ? errorLegend(scales.error.max) : null);
       rows.push({ l, role, node: row, canvases, scales, numbers });
     }

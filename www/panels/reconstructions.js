@@ -24,7 +24,7 @@ export function mount(ctx) {
     const rows = new Float32Array((withRecon.length + 1) * n * 784);
     rows.set(withRecon[0][0].subarray(0, n * 784));
     withRecon.forEach(([r], i) => rows.set(r.subarray(n * 784), (i + 1) * n * 784));
-    drawDigits(canvas, rows, { cols: n, scale: 2 });
+    drawDigits(canvas, rows, { cols: n });
     note.textContent = `rows: test digits, then ${withRecon.map(([, name]) => name).join(', ')}`;
   });
 }
