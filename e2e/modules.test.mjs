@@ -111,7 +111,7 @@ test('the page takes its limits from the engine', () => {
   assert.equal(T.max, 1000);
   assert.equal(settings.find((s) => s.name === 'batch').max, 8192);
   assert.equal(settings.find((s) => s.name === 'hidden').max_len, 16);
-  assert.deepEqual(settings.find((s) => s.name === 'activation').choices, ['identity', 'tanh', 'sigmoid', 'relu', 'leaky-relu', 'gelu']);
+  assert.deepEqual(settings.find((s) => s.name === 'activation').choices.map((c) => c.name), ['identity', 'tanh', 'sigmoid', 'relu', 'leaky-relu', 'gelu']);
   assert.throws(() => configWithSettings(schema.defaults, ['steps'], ['1001']), /steps/);
   assert.throws(() => configWithSettings(schema.defaults, ['steps'], ['1.5']), /steps/);
 });
