@@ -3,14 +3,21 @@
 // PC-trained against BP-trained) and the receptive fields. Each figure is checked against
 // the same runs rebuilt in node from the same wasm module and trained the same steps
 // (training is deterministic). Also: the drawn digit and the least-well-explained test
-// digit can be replayed. Screenshots land in e2e/screenshots/.
+// digit can be replayed. The runs are named by the engine (the rules' legend names of
+// configSchema()), the selects show the engine's labels, and the metric bar with two runs
+// fits a slide and a phone. Screenshots land in e2e/screenshots/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { pageOpener, metric, until, assertClean, assertDigitsFitPhone, setReplayT as setT, drawOne, SCREENSHOTS } from './browser.mjs';
-import { initSync, Lab, presetConfig, runConfigs, configWithSettings } from '../www/pkg/pclab.js';
+import { initSync, Lab, presetConfig, runConfigs, configWithSettings, configSchema } from '../www/pkg/pclab.js';
 
 initSync({ module: readFileSync(new URL('../www/pkg/pclab_bg.wasm', import.meta.url)) });
+const schema = configSchema();
+/** The engine's choices of the rule setting: [{ name, label, short }]. */
+const RULES = schema.fields.find((f) => f.name === 'rule').choices;
+/** The engine's legend name of `rule`. */
+const short = (rule) => RULES.find((c) => c.name === rule).short;
 const shipped = readFileSync(new URL('../www/data/mnist-10k.bin.gz', import.meta.url));
 
 const openPageAt = pageOpener();
@@ -50,7 +57,7 @@ function diverging(v) {
 
 test('compare shows both runs in the metric bar, the replay and the receptive fields, with the engine\'s values', async () => {
   const { page, problems } = await open('?preset=classification&compare=bp');
-  const names = ['PC', 'BP'];
+  const names = [short('pc'), short('bp')];
   // Train until both runs have been evaluated (when evaluating is due is the worker's
   // business), then pause: the last visuals show the weights at the final step.
   const runs = page.locator('[data-testid=metric-accuracy] .metric-run');
@@ -79,6 +86,7 @@ test('compare shows both runs in the metric bar, the replay and the receptive fi
     assert.equal(shown[i].value, (100 * lab.evaluate().accuracy).toFixed(1), `run ${i}'s accuracy at step ${shown[0].step}`);
   }
   for (const lab of evaluated) lab.free();
+  assert.deepEqual(await page.getByTestId('run-legend').locator('.run-label').allTextContents(), names, 'the runs named once');
   const labs = engineRuns('classification', {}, 'bp', steps);
 
   // The replay: a column per run, each showing its own engine's energy at every t.
@@ -151,7 +159,7 @@ for (const preset of ['compression', 'tradeoff']) {
         }
         for (const [i, d] of dynamics.entries()) {
           const row = rows.nth(i);
-          assert.match(await row.locator('.run-label').textContent(), [/^PC$/, /^BP-thru-inf$/][i]);
+          assert.equal(await row.locator('.run-label').textContent(), short(['pc', 'bp-through-inference'][i]));
           assert.equal(Number(await row.getByTestId('dynamics-at-t').getAttribute('data-distance')), 0, 'settled at T');
           const ts = await row.locator('figure').evaluateAll((fs) => fs.map((f) => Number(f.dataset.t)));
           assert.deepEqual(ts, d.snapshots.map((s) => s.t));
@@ -178,6 +186,80 @@ for (const preset of ['compression', 'tradeoff']) {
     }
   });
 }
+
+test('every select shows the engine\'s labels of its values and keeps their names as values', async () => {
+  const { page, problems } = await open('?preset=dynamics');
+  const choices = [...schema.fields, { name: 'compare', choices: schema.compare }].filter((f) => f.choices);
+  assert.ok(choices.length >= 9);
+  for (const f of choices) {
+    const options = await page.locator(`#setting-${f.name} option`).evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+    assert.deepEqual(options, f.choices.map((c) => [c.name, c.label]), f.name);
+  }
+  // The rules by hand, as the engine writes them (tests/schema.rs holds the same words).
+  assert.deepEqual(await page.locator('#setting-rule option').allTextContents(), ['predictive coding (PC)', 'backpropagation (BP)', 'BP through inference']);
+  // The URL keeps the stable name: choosing by label writes the name.
+  await page.locator('#setting-rule').selectOption({ label: 'BP through inference' });
+  await until(() => page.evaluate(() => new URLSearchParams(location.search).get('rule') === 'bp-through-inference'), 5000, 'rule=bp-through-inference in the URL');
+  assertClean(assert, problems);
+  await page.close();
+});
+
+/** The metric bar's box and overflow after one step of `query` at `width`×`height`. */
+async function bar(query, width, height) {
+  const { page, problems } = await open(query, width, height);
+  await stepTimes(page, 1);
+  await page.waitForTimeout(300); // the metric bar follows the record
+  const box = await page.locator('.bar').evaluate((b) => {
+    const r = b.getBoundingClientRect();
+    const rects = (sel) => [...b.querySelectorAll(sel)].filter((e) => e.offsetParent).map((e) => e.getBoundingClientRect());
+    return {
+      height: r.height,
+      overflow: b.scrollWidth - b.clientWidth,
+      page: document.documentElement.scrollWidth - innerWidth,
+      outside: rects('*').filter((e) => e.right > r.right + 0.5 || e.left < r.left - 0.5).length,
+      line: rects('.metric-run')[0]?.height ?? 0,
+      legend: rects('[data-testid=run-legend]')[0]?.height ?? 0,
+      buttonsBottom: rects('.buttons')[0].bottom,
+      toolsTop: rects('.view-tools')[0].top,
+    };
+  });
+  return { page, problems, box };
+}
+
+test('comparing, the metric bar names the runs once and fits a slide and a phone', async () => {
+  const runs = runConfigs(presetConfig('dynamics'), 'bp').map((c) => short(c.rule));
+  assert.deepEqual(runs, ['PC', 'BP through inference']);
+  // On a slide (embed) the bar is one row with one run; a second run adds its line of
+  // values and nothing else: no second row (the view tools stay beside the metrics), no
+  // overflow. With the controls at 960 the view tools already take a second row, and on
+  // a phone everything stacks; there the legend may take a line of its own, too.
+  for (const [query, width, height, row] of [
+    ['?preset=dynamics&embed=1&controls=0', 960, 540, true],
+    ['?preset=dynamics', 960, 540, false],
+    ['?preset=dynamics', 390, 844, false],
+  ]) {
+    const one = await bar(`${query}&compare=off`, width, height);
+    await one.page.close();
+    const { page, problems, box } = await bar(query, width, height);
+    const at = `${query} at ${width}×${height}`;
+    assert.equal(box.overflow, 0, `${at}: the bar does not scroll sideways`);
+    assert.ok(box.page <= 0, `${at}: the page does not scroll sideways`);
+    assert.equal(box.outside, 0, `${at}: nothing sticks out of the bar`);
+    assert.ok(box.line > 10 && box.line < 40, `${at}: a line of values ${box.line}px`);
+    const legendLine = width < 800 ? box.legend + 4 : 0; // its own line, and the .25rem gap
+    assert.ok(box.height <= one.box.height + box.line + legendLine + 1,
+      `${at}: ${box.height}px with two runs, ${one.box.height}px with one, a line ${box.line}px`);
+    if (row) assert.ok(box.toolsTop < box.buttonsBottom, `${at}: the view tools stay on the buttons' row`);
+    assert.deepEqual(await page.getByTestId('run-legend').locator('.run-label').allTextContents(), runs, `${at}: the legend`);
+    for (const m of ['mse', 'energy', 'samples-per-s']) {
+      const named = await page.locator(`[data-testid=metric-${m}] .metric-run`).evaluateAll((spans) => spans.map((s) => [s.title, s.querySelector('.run-label').textContent]));
+      assert.deepEqual(named, runs.map((r) => [r, r]), `${at}: ${m} by run`);
+    }
+    await page.locator('.bar').screenshot({ path: `${SCREENSHOTS}compare-bar-${width}x${height}${row ? '-slide' : ''}.png` });
+    assertClean(assert, problems);
+    await page.close();
+  }
+});
 
 test('the drawn digit and the least-well-explained test digit can be replayed up close', async () => {
   const { page, problems } = await open('?preset=classification&hidden=64');

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toMnist, inkBox, centreOfMass } from '../www/draw.js';
 import { readFileSync } from 'node:fs';
-import { readState, writeState, settingsOf } from '../www/settings.js';
+import { readState, writeState, settingsOf, runNames } from '../www/settings.js';
 import { initSync, configSchema, configWithSettings, runConfigs, presetConfig } from '../www/pkg/pclab.js';
 import { idxKind } from '../www/idx.js';
 import { fmt, fixed, whole } from '../www/dom.js';
@@ -111,11 +111,27 @@ test('the page takes its limits from the engine', () => {
   assert.equal(T.max, 1000);
   assert.equal(settings.find((s) => s.name === 'batch').max, 8192);
   assert.equal(settings.find((s) => s.name === 'hidden').max_len, 16);
-  assert.deepEqual(settings.find((s) => s.name === 'activation').choices, ['identity', 'tanh', 'sigmoid', 'relu', 'leaky-relu', 'gelu']);
+  assert.deepEqual(settings.find((s) => s.name === 'activation').choices.map((c) => c.name), ['identity', 'tanh', 'sigmoid', 'relu', 'leaky-relu', 'gelu']);
   assert.throws(() => configWithSettings(schema.defaults, ['steps'], ['1001']), /steps/);
   assert.throws(() => configWithSettings(schema.defaults, ['steps'], ['1.5']), /steps/);
 });
 
+
+test('runs are named by the engine\'s legend names of their rules; the T+1 comparison also by gradient', () => {
+  const rules = schema.fields.find((f) => f.name === 'rule').choices;
+  const short = (rule) => rules.find((c) => c.name === rule).short;
+  const named = (query) => {
+    const { state, errors } = readState(query, engine);
+    assert.deepEqual(errors, [], query);
+    return runNames(schema, runConfigs(state.config, state.page.compare), state.page);
+  };
+  assert.deepEqual(named('?preset=classification&compare=bp'), [short('pc'), short('bp')]);
+  assert.deepEqual(named('?preset=dynamics'), [short('pc'), short('bp-through-inference')]);
+  assert.deepEqual(named('?preset=tradeoff&rule=bp-through-inference&compare=bp'), [short('bp-through-inference'), short('pc')]);
+  assert.deepEqual(named('?preset=classification&compare=accumulate'), [`${short('pc')} clean`, `${short('pc')} T+1 accumulated`]);
+  assert.deepEqual(named('?preset=classification'), [short('pc')]);
+  assert.deepEqual(['pc', 'bp', 'bp-through-inference'].map(short), ['PC', 'BP', 'BP through inference']);
+});
 
 test('IDX magic numbers tell images from labels', () => {
   assert.equal(idxKind(new Uint8Array([0, 0, 8, 3])), 'images');

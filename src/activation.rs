@@ -41,6 +41,19 @@ impl From<Activation> for String {
     }
 }
 
+impl crate::config::Labelled for Activation {
+    fn label(&self) -> &'static str {
+        match self {
+            Activation::Identity => "identity",
+            Activation::Tanh => "tanh",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Relu => "ReLU",
+            Activation::LeakyRelu { .. } => "leaky ReLU",
+            Activation::Gelu => "GELU",
+        }
+    }
+}
+
 impl Activation {
     /// Leaky ReLU with torch's default slope 0.01.
     pub const LEAKY_RELU: Activation = Activation::LeakyRelu { slope: 0.01 };

@@ -46,6 +46,35 @@ pub enum OutputActivation {
     Fixed(Activation),
 }
 
+impl Labelled for OptimizerKind {
+    fn label(&self) -> &'static str {
+        match self {
+            OptimizerKind::Adam => "Adam",
+            OptimizerKind::Sgd => "SGD",
+            OptimizerKind::Momentum => "SGD with momentum 0.9",
+        }
+    }
+}
+
+impl Labelled for OutputEnergy {
+    fn label(&self) -> &'static str {
+        match self {
+            OutputEnergy::Gaussian => "Gaussian (squared error)",
+            OutputEnergy::Categorical => "categorical (softmax)",
+            OutputEnergy::Bernoulli => "Bernoulli (sigmoid)",
+        }
+    }
+}
+
+impl Labelled for OutputActivation {
+    fn label(&self) -> &'static str {
+        match self {
+            OutputActivation::Auto => "auto (fits the energy)",
+            OutputActivation::Fixed(a) => a.label(),
+        }
+    }
+}
+
 impl TryFrom<String> for OutputActivation {
     type Error = PcError;
     fn try_from(name: String) -> Result<Self> {
@@ -132,12 +161,46 @@ impl Default for Config {
     }
 }
 
+/// A value a setting chooses from, with the words the page shows for it. The serde name
+/// stays the stable one (URLs, the CLI, saved models); the label is only shown.
+pub trait Labelled: Serialize {
+    /// What a control shows for this value: short, and readable by a student.
+    fn label(&self) -> &'static str;
+    /// What a legend shows, where the label is too long for one (default: the label).
+    fn short(&self) -> &'static str {
+        self.label()
+    }
+}
+
+/// One value of a choice: its stable name and what the page shows for it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Choice {
+    /// The stable name (URL, CLI, saved models).
+    pub name: String,
+    /// What a control shows.
+    pub label: &'static str,
+    /// What a legend shows.
+    pub short: &'static str,
+}
+
+/// Each of `values` with its name, label and short name.
+fn choices<E: Labelled>(values: &[E]) -> Vec<Choice> {
+    values
+        .iter()
+        .map(|v| Choice {
+            name: name(v),
+            label: v.label(),
+            short: v.short(),
+        })
+        .collect()
+}
+
 /// What values a setting takes.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Kind {
-    /// One of these names.
-    Choice { choices: Vec<String> },
+    /// One of these values.
+    Choice { choices: Vec<Choice> },
     /// A whole number in `min..=max`.
     Int { min: u64, max: u64 },
     /// A number in `[min, max]`, or `(min, max]` when `above`.
@@ -174,14 +237,6 @@ pub const MAX_RATE: f64 = 1e30;
 /// The largest seed (exact as a JavaScript number, as the page holds it).
 pub const MAX_SEED: u64 = (1 << 32) - 1;
 
-/// The names of `values` as they serialise (the serde enums' names).
-fn names<E: Serialize>(values: &[E]) -> Vec<String> {
-    values
-        .iter()
-        .filter_map(|v| serde_json::to_value(v).ok()?.as_str().map(str::to_string))
-        .collect()
-}
-
 /// A bound as messages write it: `1e30`, not thirty-one digits.
 fn show(x: f64) -> String {
     if x.abs() >= 1e6 {
@@ -191,9 +246,12 @@ fn show(x: f64) -> String {
     }
 }
 
-/// The serde name of one value.
+/// The serde name of one value (a serde enum's name).
 pub fn name<E: Serialize>(value: &E) -> String {
-    names(std::slice::from_ref(value)).concat()
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// Every setting, in the order the controls show them.
@@ -214,24 +272,21 @@ pub fn fields() -> Vec<Field> {
         key: name,
         kind: Kind::Number { min, max, above },
     };
-    let mut output_activations = vec!["auto".to_string()];
-    output_activations.extend(names(&Activation::ALL));
+    let mut output_activations = vec![OutputActivation::Auto];
+    output_activations.extend(Activation::ALL.map(OutputActivation::Fixed));
+    let energies = choices(&[
+        OutputEnergy::Gaussian,
+        OutputEnergy::Categorical,
+        OutputEnergy::Bernoulli,
+    ]);
     vec![
-        choice("experiment", names(&Experiment::ALL)),
+        choice("experiment", choices(&Experiment::ALL)),
+        choice("rule", choices(&Rule::ALL)),
+        choice("inference", choices(&InferenceKind::ALL)),
         choice(
-            "rule",
-            names(&[Rule::Pc, Rule::Bp, Rule::BpThroughInference]),
+            "form",
+            choices(&[PredictionForm::Post, PredictionForm::Pre]),
         ),
-        choice(
-            "inference",
-            names(&[
-                InferenceKind::Standard,
-                InferenceKind::Strict,
-                InferenceKind::FixedPrediction,
-                InferenceKind::Exact,
-            ]),
-        ),
-        choice("form", names(&[PredictionForm::Post, PredictionForm::Pre])),
         Field {
             name: "hidden",
             key: "hidden",
@@ -241,24 +296,10 @@ pub fn fields() -> Vec<Field> {
                 max_len: MAX_HIDDEN_LAYERS,
             },
         },
-        choice("activation", names(&Activation::ALL)),
-        choice("output_activation", output_activations),
-        choice(
-            "output_energy",
-            names(&[
-                OutputEnergy::Gaussian,
-                OutputEnergy::Categorical,
-                OutputEnergy::Bernoulli,
-            ]),
-        ),
-        choice(
-            "hidden_energy",
-            names(&[
-                OutputEnergy::Gaussian,
-                OutputEnergy::Categorical,
-                OutputEnergy::Bernoulli,
-            ]),
-        ),
+        choice("activation", choices(&Activation::ALL)),
+        choice("output_activation", choices(&output_activations)),
+        choice("output_energy", energies.clone()),
+        choice("hidden_energy", energies),
         int("steps", "T", 1, MAX_STEPS),
         number("inference_lr", 0.0, MAX_RATE, true),
         number("inference_momentum", 0.0, 0.999, false),
@@ -269,7 +310,7 @@ pub fn fields() -> Vec<Field> {
         },
         choice(
             "optimizer",
-            names(&[
+            choices(&[
                 OptimizerKind::Adam,
                 OptimizerKind::Sgd,
                 OptimizerKind::Momentum,
@@ -359,8 +400,9 @@ impl Field {
         };
         Ok(match &self.kind {
             Kind::Choice { choices } => {
-                if !choices.iter().any(|c| c == text) {
-                    return Err(bad(&format!("one of {}", choices.join(", "))));
+                if !choices.iter().any(|c| c.name == text) {
+                    let names: Vec<&str> = choices.iter().map(|c| c.name.as_str()).collect();
+                    return Err(bad(&format!("one of {}", names.join(", "))));
                 }
                 Value::from(text)
             }
@@ -795,6 +837,16 @@ impl InferenceKind {
     }
 }
 
+impl Labelled for Compare {
+    fn label(&self) -> &'static str {
+        match self {
+            Compare::Off => "nothing (one run)",
+            Compare::Bp => "the other learning rule",
+            Compare::Accumulate => "T+1 accumulated gradient",
+        }
+    }
+}
+
 impl Compare {
     /// Every comparison, in menu order.
     pub const ALL: [Compare; 3] = [Compare::Off, Compare::Bp, Compare::Accumulate];
@@ -853,7 +905,7 @@ pub struct Schema {
     /// Every preset.
     pub presets: Vec<Preset>,
     /// The comparisons the page offers.
-    pub compare: Vec<String>,
+    pub compare: Vec<Choice>,
     /// The experiment table, with the settings that apply to each.
     pub experiments: Vec<ExperimentSchema>,
     /// The bounds of a sampling request.
@@ -952,7 +1004,7 @@ pub fn schema() -> Schema {
         fields: fields(),
         defaults: Config::default(),
         presets: presets(),
-        compare: names(&Compare::ALL),
+        compare: choices(&Compare::ALL),
         experiments: Experiment::ALL
             .iter()
             .map(|&e| {

@@ -13,6 +13,7 @@
 //! - **tradeoff**: the compress decoder plus a linear classifier read from the latent,
 //!   trained on `(1−λ)·reconstruction + λ·cross-entropy`.
 
+use crate::config::Labelled;
 use serde::{Deserialize, Serialize};
 
 /// What the network learns.
@@ -55,7 +56,61 @@ pub enum InferenceKind {
     Exact,
 }
 
+impl Rule {
+    /// Every rule, in menu order.
+    pub const ALL: [Rule; 3] = [Rule::Pc, Rule::Bp, Rule::BpThroughInference];
+}
+
+impl Labelled for Rule {
+    fn label(&self) -> &'static str {
+        match self {
+            Rule::Pc => "predictive coding (PC)",
+            Rule::Bp => "backpropagation (BP)",
+            Rule::BpThroughInference => "BP through inference",
+        }
+    }
+
+    /// The run's name in legends and the metric bar.
+    fn short(&self) -> &'static str {
+        match self {
+            Rule::Pc => "PC",
+            Rule::Bp => "BP",
+            Rule::BpThroughInference => "BP through inference",
+        }
+    }
+}
+
+impl Labelled for InferenceKind {
+    fn label(&self) -> &'static str {
+        match self {
+            InferenceKind::Standard => "standard",
+            InferenceKind::Strict => "strict (Torch2PC)",
+            InferenceKind::FixedPrediction => "fixed prediction (Torch2PC)",
+            InferenceKind::Exact => "exact (Torch2PC)",
+        }
+    }
+}
+
+impl Labelled for Experiment {
+    fn label(&self) -> &'static str {
+        match self {
+            Experiment::Classify => "classify digits",
+            Experiment::Compress => "compress to a code",
+            Experiment::Generate => "generate from a class",
+            Experiment::Tradeoff => "reconstruct and classify",
+        }
+    }
+}
+
 impl InferenceKind {
+    /// Every inference method, in menu order.
+    pub const ALL: [InferenceKind; 4] = [
+        InferenceKind::Standard,
+        InferenceKind::Strict,
+        InferenceKind::FixedPrediction,
+        InferenceKind::Exact,
+    ];
+
     /// Whether the method is written for hidden layers whose belief is a distribution
     /// (`v = m(φ)`, categorical or Bernoulli): standard and strict descend φ; exact and
     /// fixed-prediction assume Gaussian hidden layers.
@@ -131,12 +186,7 @@ pub struct Spec {
 /// trains (see [`Spec::test_samples`]).
 pub const TEST_SAMPLE: usize = 500;
 
-const EVERY_INFERENCE: &[InferenceKind] = &[
-    InferenceKind::Standard,
-    InferenceKind::Strict,
-    InferenceKind::FixedPrediction,
-    InferenceKind::Exact,
-];
+const EVERY_INFERENCE: &[InferenceKind] = &InferenceKind::ALL;
 const STANDARD_ONLY: &[InferenceKind] = &[InferenceKind::Standard];
 
 impl Experiment {

@@ -75,7 +75,7 @@ const ctx = {
     }
     return runsOf.configs;
   },
-  names: () => runNames(ctx.runs(), ctx.state.page),
+  names: () => runNames(ctx.schema, ctx.runs(), ctx.state.page),
   /** The experiment table's row of the current experiment. */
   experiment: () => experimentOf(ctx.schema, ctx.state.config),
   /** Sends a request (protocol.js); returns its id, which its answer carries as `re`. */
@@ -148,13 +148,18 @@ function setButtons(enabled) {
 }
 
 /**
- * The metric bar: the step, and each run's test metric, energy and throughput, labelled
- * by its rule when comparing (the runs train in lockstep, so the step is shared).
+ * The metric bar: the step, and each run's test metric, energy and throughput; comparing,
+ * the runs' names once (a legend under the buttons) and a line per run in each metric,
+ * marked by the run's colour (the runs train in lockstep, so the step is shared).
  */
 function showMetrics() {
   const runs = ctx.history.runs;
   if (!runs.length) return;
-  const names = ctx.names();
+  const engineNames = ctx.names();
+  const names = runs.map((_, i) => engineNames[i] ?? `run ${i + 1}`);
+  const legend = $('run-legend');
+  legend.hidden = runs.length === 1;
+  legend.replaceChildren(...(runs.length === 1 ? [] : names.map((name, i) => runLabel(name, RUN_COLORS[i]))));
   $('metric-step').textContent = String(runs[0].last?.step ?? 0);
   const percent = (x) => (x === null || x === undefined ? '–' : (100 * x).toFixed(1));
   const fixed = (x) => (x === null || x === undefined ? '–' : x.toFixed(4));
@@ -172,8 +177,8 @@ function showMetrics() {
     }
     else {
       // data-eval-step: the step of the run's latest evaluation (the test metrics' step).
-      dd.replaceChildren(...runs.map((run, i) => el('span', { class: 'metric-run', 'data-run': String(i), 'data-eval-step': run.evalStep.at(-1) },
-        runLabel(names[i] ?? `run ${i + 1}`, RUN_COLORS[i]), el('span', { class: 'metric-value' }, value(run)))));
+      dd.replaceChildren(...runs.map((run, i) => el('span', { class: 'metric-run', 'data-run': String(i), 'data-eval-step': run.evalStep.at(-1), title: names[i] },
+        runLabel(names[i], RUN_COLORS[i]), el('span', { class: 'metric-value' }, value(run)))));
     }
   }
   // Only what this experiment's test measures (the engine's table): no dash that never fills.

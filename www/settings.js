@@ -2,7 +2,8 @@
 // restores an exact experiment (as in the TensorFlow Playground). The settings, their
 // values and bounds, the presets and the experiments come from the engine's schema
 // (configSchema()), and the engine parses every value (configWithSettings): only the
-// labels and one-line hints are written here. No DOM here.
+// settings' labels and one-line hints are written here (each value's label, and each
+// rule's legend name, come from the engine). No DOM here.
 
 /** What each control says, and its hint, by setting name. */
 export const LABELS = {
@@ -112,7 +113,8 @@ export function viewParams(view) {
 
 /**
  * The settings the controls show, in order: the engine's fields, then the page's
- * comparison. Each: { name, key, kind, choices?, min?, max?, above?, max_len?, page?, label, hint }.
+ * comparison. Each: { name, key, kind, choices?, min?, max?, above?, max_len?, page?, label, hint },
+ * `choices` as the engine writes them: [{ name (the URL's), label (the control's), short (a legend's) }].
  */
 export function settingsOf(schema) {
   const compare = { name: 'compare', key: 'compare', kind: 'choice', choices: schema.compare, page: true };
@@ -176,8 +178,8 @@ export function readState(search, engine) {
     if (!s) {
       errors.push(`Unknown URL parameter '${key}'.`);
     } else if (s.page) {
-      if (s.choices.includes(raw)) page[s.name] = raw;
-      else errors.push(`Ignored ${key}=${raw}: expected one of ${s.choices.join(', ')}.`);
+      if (s.choices.some((c) => c.name === raw)) page[s.name] = raw;
+      else errors.push(`Ignored ${key}=${raw}: expected one of ${s.choices.map((c) => c.name).join(', ')}.`);
     } else {
       try {
         config = engine.withSettings(config, [s.name], [raw]);
@@ -207,10 +209,20 @@ export function writeState({ config, page }, view, schema) {
   return `?${params}`;
 }
 
-/** A short name for each run, for legends. */
-export function runNames(configs, page) {
+/** The engine's legend name of each learning rule, by its stable name. */
+export function ruleNames(schema) {
+  const rule = schema.fields.find((f) => f.name === 'rule');
+  return new Map(rule.choices.map((c) => [c.name, c.short]));
+}
+
+/**
+ * A name for each run, for legends: its rule's legend name (the engine's); comparing the
+ * T+1 accumulated gradient, also which gradient the run takes.
+ */
+export function runNames(schema, configs, page) {
+  const rules = ruleNames(schema);
   return configs.map((c) => {
-    const rule = { pc: 'PC', bp: 'BP', 'bp-through-inference': 'BP-thru-inf' }[c.rule] ?? c.rule;
+    const rule = rules.get(c.rule);
     return page.compare === 'accumulate' ? `${rule} ${c.accumulate ? 'T+1 accumulated' : 'clean'}` : rule;
   });
 }

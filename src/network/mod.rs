@@ -36,6 +36,15 @@ pub enum PredictionForm {
     Pre,
 }
 
+impl crate::config::Labelled for PredictionForm {
+    fn label(&self) -> &'static str {
+        match self {
+            PredictionForm::Post => "μ = f(W v + b)",
+            PredictionForm::Pre => "μ = W f(v) + b",
+        }
+    }
+}
+
 /// How the weights are drawn (biases always follow torch's default `U(±1/√fan_in)`,
 /// as the tutorial keeps torch's biases when it re-initialises weights).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ import { readIdxPair } from '../idx.js';
 /** The input element for one setting. */
 function control(s) {
   const attrs = { 'data-testid': s.name, name: s.name, id: `setting-${s.name}`, title: s.hint };
-  if (s.kind === 'choice') return el('select', attrs, s.choices.map((c) => el('option', { value: c }, c)));
+  if (s.kind === 'choice') return el('select', attrs, s.choices.map((c) => el('option', { value: c.name }, c.label)));
   if (s.kind === 'bool') return el('input', { ...attrs, type: 'checkbox' });
   const bounds = s.kind === 'int' || s.kind === 'number' ? { 'data-min': s.min, 'data-max': s.max } : {};
   return el('input', { ...attrs, ...bounds, type: 'text', inputmode: s.kind === 'sizes' ? 'text' : 'decimal', size: 8 });

@@ -5,11 +5,10 @@
 import { panel, el, button, field, stylesheet, whole } from '../dom.js';
 import { chartSlot, pngButton, align, RUN_COLORS } from '../plots.js';
 import { REQUEST, REPLY } from '../protocol.js';
-import { runNames } from '../settings.js';
+import { ruleNames } from '../settings.js';
 import * as equations from '../equations.js';
 import { seeingLine } from './seeing.js';
 
-const ruleName = (rule) => runNames([{ rule }], { compare: 'off' })[0];
 /** mean ± sd: the sd to two significant digits, the mean to the same place (at least `digits` decimals). */
 const pm = (m, digits, scale = 1) => {
   const [mean, sd] = [scale * m.mean, scale * m.sd];
@@ -29,7 +28,7 @@ function range(values) {
 }
 
 /** The table: a row per λ, mean ± sd of each rule's accuracy and MSE. */
-function table(summary, rules) {
+function table(summary, rules, ruleName) {
   const lambdas = [...new Set(summary.map((s) => s.lambda))];
   const cell = (s, metric) => {
     const [digits, scale] = metric === 'accuracy' ? [1, 100] : [4, 1];
@@ -54,6 +53,8 @@ export function mount(ctx) {
     return `the objective each rule trains, ${equations.html(t)} (${t.words}).`;
   });
   const limits = ctx.schema.sweep;
+  const names = ruleNames(ctx.schema);
+  const ruleName = (rule) => names.get(rule);
   const lambdas = field('λ values', { type: 'text', value: '0,0.5,0.9', size: 16, 'data-testid': 'sweep-lambdas',
     title: `comma-separated, each in [0, 1], at most ${limits.lambdas}` });
   const steps = field('steps each', { type: 'number', min: 1, max: limits.steps, value: 40, 'data-testid': 'sweep-steps',
@@ -103,6 +104,6 @@ export function mount(ctx) {
     slot.show(`sweep|${rules.join()}|${JSON.stringify([xRange, yRange])}`, series,
       { x: 'reconstruction MSE', y: 'test accuracy %', scatter: true, xRange, yRange, bars: () => bars })
       .setData(align(rules.map((r) => [of(r).map((s) => s.mse.mean), of(r).map((s) => 100 * s.accuracy.mean)])));
-    out.replaceChildren(table(summary, rules));
+    out.replaceChildren(table(summary, rules, ruleName));
   });
 }

@@ -7,18 +7,20 @@ import { chartSlot, pngButton, align, drawDigits, RUN_COLORS } from '../plots.js
 import { REQUEST, REPLY } from '../protocol.js';
 import * as equations from '../equations.js';
 import { seeingLine } from './seeing.js';
+import { ruleNames } from '../settings.js';
 
-const RULES = [['bp', 'BP'], ['pc', 'PC']];
+/** The rules the engine's VAE comparison trains (the keys of its checkpoints), in order. */
+const RULES = ['bp', 'pc'];
 const IMAGES = 8;
 
 /** The last checkpoint's MSE, ELBO and its KL term for each rule, numbers from the engine. */
-function table(last) {
+function table(last, rules) {
   const cell = (rule, metric, digits) => el('td', { 'data-rule': rule, 'data-metric': metric, 'data-value': last[rule][metric] },
     fixed(last[rule][metric], digits));
   return el('table', { class: 'numbers', 'data-testid': 'vae-table' },
     el('caption', {}, `after ${last.step} steps (${last.epoch.toFixed(2)} epochs)`),
     el('tr', {}, el('th', {}, 'rule'), el('th', {}, 'test MSE'), el('th', {}, 'ELBO (nats)'), el('th', {}, 'of it KL')),
-    RULES.map(([rule, name]) => el('tr', {}, el('th', {}, name), cell(rule, 'mse', 4), cell(rule, 'elbo', 1), cell(rule, 'kl', 1))));
+    rules.map(([rule, name]) => el('tr', {}, el('th', {}, name), cell(rule, 'mse', 4), cell(rule, 'elbo', 1), cell(rule, 'kl', 1))));
 }
 
 /** A labelled strip of digits. */
@@ -30,6 +32,8 @@ function strip(label, testid) {
 export function mount(ctx) {
   stylesheet(new URL('./inference.css', import.meta.url)); // the equations' styles
   const limits = ctx.schema.vae;
+  const names = ruleNames(ctx.schema);
+  const rules = RULES.map((rule) => [rule, names.get(rule)]);
   const { section, tools, body } = panel({ name: 'vae', title: 'VAE: BP vs PC',
     help: `Two VAEs (784–${limits.hidden}–2×${limits.latent} encoder, ${limits.latent}–${limits.hidden}–784 decoder) from the same weights, `
       + `trained on the same batches of ${limits.batch}: one by backpropagation of the negative ELBO, one by predictive coding with a sampled latent.` });
@@ -46,8 +50,8 @@ export function mount(ctx) {
   const slot = chartSlot(chartEl);
   const out = el('div', { class: 'scroll', 'data-testid': 'vae-out' }, 'Train both to compare them.');
   const digits = strip('test digits', 'vae-digits');
-  const recon = RULES.map(([rule, name]) => strip(`${name} reconstructions`, `vae-recon-${rule}`));
-  const samples = RULES.map(([rule, name]) => strip(`${name} samples from N(0, I)`, `vae-samples-${rule}`));
+  const recon = rules.map(([rule, name]) => strip(`${name} reconstructions`, `vae-recon-${rule}`));
+  const samples = rules.map(([rule, name]) => strip(`${name} samples from N(0, I)`, `vae-samples-${rule}`));
   const train = () => {
     const n = whole(steps.input, 1, limits.max_steps);
     if (n === null) return ctx.showError(`VAE steps: a whole number from 1 to ${limits.max_steps}.`);
@@ -66,10 +70,10 @@ export function mount(ctx) {
     if (task === 'VAE' && stopped) out.textContent = 'The VAE comparison was stopped (pause, reset or new settings).';
   });
   ctx.on(REPLY.VAE, ({ history, images, reconstructions, samples: drawn }) => {
-    const series = RULES.map(([, name], i) => ({ label: `${name} test MSE`, color: RUN_COLORS[i] }));
+    const series = rules.map(([, name], i) => ({ label: `${name} test MSE`, color: RUN_COLORS[i] }));
     slot.show('vae', series, { x: 'training step', y: 'test reconstruction MSE', xIntegers: true })
-      .setData(align(RULES.map(([rule]) => [history.map((p) => p.step), history.map((p) => p[rule].mse)])));
-    out.replaceChildren(table(history[history.length - 1]));
+      .setData(align(rules.map(([rule]) => [history.map((p) => p.step), history.map((p) => p[rule].mse)])));
+    out.replaceChildren(table(history[history.length - 1], rules));
     strips.hidden = false;
     const part = (a, k) => a.subarray(k * images * 784, (k + 1) * images * 784);
     drawDigits(digits.canvas, part(reconstructions, 0), { cols: images });
