@@ -66,6 +66,32 @@ test('at 1920×1080 the page uses the full width', async () => {
   await page.close();
 });
 
+test('a chart across a projector is not a strip, and none is taller than half the screen', async () => {
+  // lineChart (www/plots.js): a chart's height is its own (220 px unless it says) or, when it
+  // is wide, up to 0.4 of its width and 0.45 of the window's height.
+  for (const viewport of [{ width: 1920, height: 1080 }, DESK, { width: 960, height: 540 }]) {
+    const { page, problems } = await open('?preset=tradeoff&all=1', { viewport });
+    await page.getByTestId('sweep-lambdas').fill('0,1');
+    await page.getByTestId('sweep-steps').fill('2');
+    await page.getByTestId('sweep-seeds').fill('2');
+    await page.getByTestId('sweep').click();
+    await page.getByTestId('tradeoff-table').waitFor({ timeout: 120_000 });
+    await page.waitForTimeout(300);
+    const charts = await page.evaluate(() => [...document.querySelectorAll('.uplot .u-wrap')]
+      .map((w) => w.getBoundingClientRect()).filter((r) => r.width > 0).map((r) => ({ width: r.width, height: r.height })));
+    assert.ok(charts.length >= 3, `${viewport.width}: ${charts.length} charts on show`);
+    for (const c of charts) {
+      const what = `${viewport.width}×${viewport.height}: a chart ${c.width.toFixed(0)}×${c.height.toFixed(0)}`;
+      assert.ok(c.height >= Math.min(0.4 * c.width, 0.45 * viewport.height) - 1, `${what} is a strip`);
+      assert.ok(c.height <= Math.max(220, 0.45 * viewport.height) + 1, `${what} is too tall`);
+    }
+    const trade = await page.getByTestId('plot-tradeoff').locator('.u-wrap').boundingBox();
+    if (viewport.width === 1920) assert.ok(trade.height > 400, `the trade-off chart across the projector: ${JSON.stringify(trade)}`);
+    assertClean(assert, problems);
+    await page.close();
+  }
+});
+
 test('"all panels" opens every panel; a folded panel opens by its title', async () => {
   const { page, problems } = await open('?preset=classification', { viewport: DESK });
   await page.getByRole('button', { name: 'Inference' }).click();

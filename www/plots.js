@@ -73,12 +73,24 @@ function chartOptions(el, series, { x, y, logY, height, scatter, markX, xRange, 
 }
 
 /**
+ * How tall a chart `width` wide is drawn: `height` (scaled by the theme), or taller when
+ * the chart is wide, up to CHART_ASPECT of its width and CHART_SCREEN of the window's
+ * height: a chart across a projector's width is not a strip.
+ */
+export function chartHeight(height, width, screen = window.innerHeight) {
+  const base = height * Number(themed('--chart-scale', '1'));
+  return Math.round(Math.max(base, Math.min(CHART_ASPECT * width, CHART_SCREEN * screen)));
+}
+export const CHART_ASPECT = 0.4;
+export const CHART_SCREEN = 0.45;
+
+/**
  * A uPlot line chart that fills `el`'s width; rebuilt in the new theme on `pclab:theme`.
  * series: [{ label, color, dash?, points? }]; opts: { x, y, logY, height, scatter, markX,
  * xRange, yRange: [lo, hi] fixed, xIntegers, bars: () => error bars (drawErrorBars) }.
  */
 export function lineChart(el, series, { x = 'step', y = '', logY = false, height = 220, scatter = false, markX = null, xRange = null, yRange = null, xIntegers = false, bars = null } = {}) {
-  const tall = () => Math.round(height * Number(themed('--chart-scale', '1')));
+  const tall = () => chartHeight(height, el.clientWidth);
   const make = (data) => new uPlot(chartOptions(el, series, { x, y, logY, height: tall(), scatter, markX, xRange, yRange, xIntegers, bars }), data, el);
   let plot = make([[], ...series.map(() => [])]);
   const rebuild = () => {
@@ -89,7 +101,7 @@ export function lineChart(el, series, { x = 'step', y = '', logY = false, height
   window.addEventListener('pclab:theme', rebuild);
   const resize = new ResizeObserver(() => {
     const width = el.clientWidth;
-    if (width > 0 && Math.abs(width - plot.width) > 4) plot.setSize({ width, height: tall() });
+    if (width > 0 && (Math.abs(width - plot.width) > 4 || tall() !== plot.height)) plot.setSize({ width, height: tall() });
   });
   resize.observe(el);
   return {
