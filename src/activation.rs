@@ -41,7 +41,7 @@ impl From<Activation> for String {
     }
 }
 
-impl crate::config::Labelled for Activation {
+impl crate::label::Labelled for Activation {
     fn label(&self) -> &'static str {
         match self {
             Activation::Identity => "identity",

@@ -7,6 +7,7 @@ use crate::energy::{LayerEnergy, Reduction};
 use crate::error::{PcError, Result};
 use crate::experiment::{End, Experiment, InferenceKind, Rule, View};
 use crate::inference::{Inference, Standard};
+use crate::label::Labelled;
 use crate::optimizer::OptimizerConfig;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -158,17 +159,6 @@ impl Default for Config {
             latent: 64,
             lambda: 0.5,
         }
-    }
-}
-
-/// A value a setting chooses from, with the words the page shows for it. The serde name
-/// stays the stable one (URLs, the CLI, saved models); the label is only shown.
-pub trait Labelled: Serialize {
-    /// What a control shows for this value: short, and readable by a student.
-    fn label(&self) -> &'static str;
-    /// What a legend shows, where the label is too long for one (default: the label).
-    fn short(&self) -> &'static str {
-        self.label()
     }
 }
 

@@ -13,7 +13,7 @@
 //! - **tradeoff**: the compress decoder plus a linear classifier read from the latent,
 //!   trained on `(1−λ)·reconstruction + λ·cross-entropy`.
 
-use crate::config::Labelled;
+use crate::label::Labelled;
 use serde::{Deserialize, Serialize};
 
 /// What the network learns.

@@ -3,6 +3,7 @@
 //! One module per concept of predictive coding (PC):
 //! - [`experiment`]: the experiment table: what each experiment clamps, infers and shows.
 //! - [`config`]: every hyperparameter with its bounds, the presets, the page's schema.
+//! - [`label`]: the words a person reads for each setting's value.
 //! - [`cost`]: the FLOPs and bytes of a step, checked against a budget before it runs.
 //! - [`activation`]: the nonlinearities f and their derivatives f'.
 //! - [`energy`]: per-layer energies (negative log-likelihoods) and their prediction errors.
@@ -49,6 +50,7 @@ pub mod experiment;
 pub mod flops;
 pub mod inference;
 pub mod inspect;
+pub mod label;
 pub mod learning;
 pub mod linalg;
 pub mod metrics;

@@ -36,7 +36,7 @@ pub enum PredictionForm {
     Pre,
 }
 
-impl crate::config::Labelled for PredictionForm {
+impl crate::label::Labelled for PredictionForm {
     fn label(&self) -> &'static str {
         match self {
             PredictionForm::Post => "μ = f(W v + b)",
