@@ -65,6 +65,18 @@ export async function metric(page, name) {
   return Number(await page.getByTestId(`metric-${name}`).textContent());
 }
 
+/**
+ * Runs the trade-off panel's λ sweep (`lambdas`, `steps` each, over `seeds`) and waits for
+ * its table.
+ */
+export async function sweep(page, { lambdas, steps, seeds }, timeout = 120_000) {
+  await page.getByTestId('sweep-lambdas').fill(lambdas.join(','));
+  await page.getByTestId('sweep-steps').fill(String(steps));
+  await page.getByTestId('sweep-seeds').fill(String(seeds));
+  await page.getByTestId('sweep').click();
+  await page.getByTestId('tradeoff-table').waitFor({ timeout });
+}
+
 /** Polls `fn` (async → truthy) every 200 ms until it holds or `timeout` ms pass. */
 export async function until(fn, timeout = 30_000, what = 'condition') {
   const end = Date.now() + timeout;

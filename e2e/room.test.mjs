@@ -3,7 +3,7 @@
 // iframe on another origin, and a phone layout that does not overflow.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, ready, metric, until, assertClean, hostPage, SCREENSHOTS } from './browser.mjs';
+import { launch, openPage, ready, metric, until, assertClean, hostPage, sweep, SCREENSHOTS } from './browser.mjs';
 
 const DESK = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -71,11 +71,7 @@ test('a chart across a projector is not a strip, and none is taller than half th
   // is wide, up to 0.4 of its width and 0.45 of the window's height.
   for (const viewport of [{ width: 1920, height: 1080 }, DESK, { width: 960, height: 540 }]) {
     const { page, problems } = await open('?preset=tradeoff&all=1', { viewport });
-    await page.getByTestId('sweep-lambdas').fill('0,1');
-    await page.getByTestId('sweep-steps').fill('2');
-    await page.getByTestId('sweep-seeds').fill('2');
-    await page.getByTestId('sweep').click();
-    await page.getByTestId('tradeoff-table').waitFor({ timeout: 120_000 });
+    await sweep(page, { lambdas: [0, 1], steps: 2, seeds: 2 });
     await page.waitForTimeout(300);
     const charts = await page.evaluate(() => [...document.querySelectorAll('.uplot .u-wrap')]
       .map((w) => w.getBoundingClientRect()).filter((r) => r.width > 0).map((r) => ({ width: r.width, height: r.height })));

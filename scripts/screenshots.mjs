@@ -6,7 +6,7 @@
 // `node scripts/screenshots.mjs compression generation` retakes only those presets' views
 // (`readme` the README's figures, `vae` the VAE panel's).
 import { mkdirSync } from 'node:fs';
-import { launch, openPage, ready, metric, until } from '../e2e/browser.mjs';
+import { launch, openPage, ready, metric, until, sweep } from '../e2e/browser.mjs';
 
 const OUT = new URL('../docs/screenshots/', import.meta.url).pathname;
 mkdirSync(OUT, { recursive: true });
@@ -39,11 +39,7 @@ const PREPARE = {
     await page.waitForTimeout(500);
   },
   tradeoff: async (page) => {
-    await page.getByTestId('sweep-lambdas').fill('0,0.5,0.9');
-    await page.getByTestId('sweep-steps').fill('40');
-    await page.getByTestId('sweep-seeds').fill('3');
-    await page.getByTestId('sweep').click();
-    await page.getByTestId('tradeoff-table').waitFor({ timeout: 600_000 });
+    await sweep(page, { lambdas: [0, 0.5, 0.9], steps: 40, seeds: 3 }, 600_000);
     await page.waitForTimeout(500);
   },
   compression: (page) => train(page, 120),
